@@ -1,7 +1,18 @@
 //! tars: watches a release through its first week in production.
 //!
 //! The library holds all logic; the `tars` binary and its six aliases only parse
-//! arguments and call [`cli::run`].
+//! arguments and call [`cli::run`]. Pure analysis ([`stats`], [`drift`],
+//! [`health`], [`regression`], [`retro`]) takes plain data and returns plain
+//! data; I/O lives at the edges ([`io`], [`source`], [`prom`], [`docker_api`]).
 
 pub mod anomaly;
+pub mod config;
 pub mod docker_api;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod prom;
+pub mod source;
+pub mod stats;
+
+pub use error::{Error, Result};

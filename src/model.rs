@@ -1,0 +1,256 @@
+//! Shared vocabulary: KPIs, their units and bad directions, time windows and
+//! the metadata every artifact carries.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of every artifact's JSON layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The tool version written into artifacts.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Name used for the fleet-wide aggregate in per-service tables.
+pub const OVERALL: &str = "overall";
+
+/// A key performance indicator tracked per service and overall.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Kpi {
+    /// Share of requests not answered with a 5xx, in percent.
+    Availability,
+    /// Share of requests answered with a 5xx, in percent.
+    ErrorRate,
+    /// Median request latency, milliseconds.
+    P50LatencyMs,
+    /// 95th percentile request latency, milliseconds.
+    P95LatencyMs,
+    /// 99th percentile request latency, milliseconds.
+    P99LatencyMs,
+    /// Requests per second.
+    ThroughputRps,
+    /// CPU used, in cores.
+    CpuCores,
+    /// Resident memory, bytes.
+    MemoryBytes,
+}
+
+/// Which way a KPI moves when things get worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BadDirection {
+    Increase,
+    Decrease,
+}
+
+impl Kpi {
+    /// Every KPI, in report order.
+    pub const ALL: [Kpi; 8] = [
+        Kpi::Availability,
+        Kpi::ErrorRate,
+        Kpi::P50LatencyMs,
+        Kpi::P95LatencyMs,
+        Kpi::P99LatencyMs,
+        Kpi::ThroughputRps,
+        Kpi::CpuCores,
+        Kpi::MemoryBytes,
+    ];
+
+    /// The snake_case name used in JSON and flags.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kpi::Availability => "availability",
+            Kpi::ErrorRate => "error_rate",
+            Kpi::P50LatencyMs => "p50_latency_ms",
+            Kpi::P95LatencyMs => "p95_latency_ms",
+            Kpi::P99LatencyMs => "p99_latency_ms",
+            Kpi::ThroughputRps => "throughput_rps",
+            Kpi::CpuCores => "cpu_cores",
+            Kpi::MemoryBytes => "memory_bytes",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn from_name(name: &str) -> Option<Kpi> {
+        Kpi::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Unit shown in reports.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Kpi::Availability | Kpi::ErrorRate => "%",
+            Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs => "ms",
+            Kpi::ThroughputRps => "req/s",
+            Kpi::CpuCores => "cores",
+            Kpi::MemoryBytes => "bytes",
+        }
+    }
+
+    /// The direction in which a change is a degradation.
+    pub fn bad_direction(self) -> BadDirection {
+        match self {
+            // Lost traffic after a release usually means clients fail before
+            // reaching us, so a drop is the worrying direction.
+            Kpi::Availability | Kpi::ThroughputRps => BadDirection::Decrease,
+            _ => BadDirection::Increase,
+        }
+    }
+
+    /// True for KPIs that an SLO is defined on (drift there is more serious).
+    pub fn is_slo(self) -> bool {
+        matches!(self, Kpi::Availability | Kpi::ErrorRate | Kpi::P99LatencyMs)
+    }
+
+    /// True for KPIs measured from requests (meaningless without traffic).
+    pub fn needs_traffic(self) -> bool {
+        !matches!(self, Kpi::CpuCores | Kpi::MemoryBytes)
+    }
+
+    /// Formats a value of this KPI for humans.
+    pub fn format(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "n/a".to_string();
+        }
+        match self {
+            Kpi::Availability => format!("{v:.3} %"),
+            Kpi::ErrorRate => format!("{v:.3} %"),
+            Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs => format!("{v:.1} ms"),
+            Kpi::ThroughputRps => format!("{v:.1} req/s"),
+            Kpi::CpuCores => format!("{v:.2} cores"),
+            Kpi::MemoryBytes => format!("{:.0} MiB", v / (1024.0 * 1024.0)),
+        }
+    }
+}
+
+impl fmt::Display for Kpi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// KPI values of one service (or the fleet) over one window.
+pub type KpiValues = BTreeMap<Kpi, f64>;
+
+/// KPI sample vectors (e.g. 15-minute aggregates) of one service over a window.
+pub type KpiSamples = BTreeMap<Kpi, Vec<f64>>;
+
+/// A half-open time window `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// Day `n` of the release: the 24 h starting at GA + n days.
+    pub fn day(ga: DateTime<Utc>, n: u32) -> Window {
+        let start = ga + Duration::days(i64::from(n));
+        Window {
+            start,
+            end: start + Duration::days(1),
+        }
+    }
+
+    pub fn start_secs(&self) -> i64 {
+        self.start.timestamp()
+    }
+
+    pub fn end_secs(&self) -> i64 {
+        self.end.timestamp()
+    }
+
+    pub fn duration_secs(&self) -> i64 {
+        self.end_secs() - self.start_secs()
+    }
+}
+
+/// A KPI time series of one service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub service: String,
+    /// `(unix seconds, value)`, ascending; NaN marks a missing point.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Metadata block at the top of every artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArtifactMeta {
+    /// Layout version of this artifact (see [`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Version of tars that wrote it.
+    pub tool_version: String,
+    /// What kind of artifact this is (e.g. `ga_kpi_summary`).
+    pub kind: String,
+    /// When it was computed (UTC). Fixed to the window end for simulated and
+    /// replayed data so that reruns are byte-identical.
+    pub generated_at: DateTime<Utc>,
+    /// The metrics source (`prometheus:URL`, `sim:SCENARIO:SEED`, `file:DIR`) or `artifacts`.
+    pub source: String,
+    /// Files this artifact was computed from.
+    pub inputs: Vec<String>,
+    /// The time window the numbers describe.
+    pub window: Window,
+}
+
+impl ArtifactMeta {
+    pub fn new(
+        kind: &str,
+        source: &str,
+        inputs: Vec<String>,
+        window: Window,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ArtifactMeta {
+            schema_version: SCHEMA_VERSION,
+            tool_version: TOOL_VERSION.to_string(),
+            kind: kind.to_string(),
+            generated_at: now,
+            source: source.to_string(),
+            inputs,
+            window,
+        }
+    }
+}
+
+/// `{"recommended": bool, "reasons": [...]}` wherever a rollback verdict appears.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RollbackRecommendation {
+    pub recommended: bool,
+    /// One sentence per rule that fired, with the numbers that made it fire.
+    pub reasons: Vec<String>,
+}
+
+/// Severity scale shared by drifts, degradations and regressions.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
