@@ -16,3 +16,7 @@ pub mod source;
 pub mod stats;
 
 pub use error::{Error, Result};
+pub mod baseline;
+pub mod drift;
+pub mod slo;
+pub mod health;
