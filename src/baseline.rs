@@ -70,7 +70,10 @@ impl WindowSummary {
             }
             return Some(v);
         }
-        self.services.iter().find(|s| s.service == service).map(|s| s.kpis.clone())
+        self.services
+            .iter()
+            .find(|s| s.service == service)
+            .map(|s| s.kpis.clone())
     }
 
     /// A fleet-wide KPI value.
@@ -104,7 +107,11 @@ pub struct GaKpiSummary {
 }
 
 /// Reads every KPI of `window` from `source`: aggregates plus 15-minute samples.
-pub fn collect_window(source: &dyn MetricsSource, window: &Window, pricing: &Pricing) -> Result<WindowSummary> {
+pub fn collect_window(
+    source: &dyn MetricsSource,
+    window: &Window,
+    pricing: &Pricing,
+) -> Result<WindowSummary> {
     let agg = source.window_kpis(window)?;
     let mut services: Vec<ServiceKpis> = agg
         .services
@@ -129,7 +136,12 @@ pub fn collect_window(source: &dyn MetricsSource, window: &Window, pricing: &Pri
     for kpi in Kpi::ALL {
         for series in source.kpi_series(kpi, window, SAMPLE_STEP_SECS)? {
             if let Some(s) = services.iter_mut().find(|s| s.service == series.service) {
-                let v: Vec<f64> = series.points.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
+                let v: Vec<f64> = series
+                    .points
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|v| v.is_finite())
+                    .collect();
                 s.samples.insert(kpi, v);
             }
         }
@@ -156,14 +168,19 @@ pub fn collect_window(source: &dyn MetricsSource, window: &Window, pricing: &Pri
 fn check_overall(s: WindowSummary) -> Result<WindowSummary> {
     for k in Kpi::ALL {
         if !s.overall(k).is_finite() {
-            return Err(Error::Other(format!("the metrics source returned no fleet-wide value for {k}")));
+            return Err(Error::Other(format!(
+                "the metrics source returned no fleet-wide value for {k}"
+            )));
         }
     }
     Ok(s)
 }
 
 fn finite(v: &KpiValues) -> KpiValues {
-    v.iter().filter(|(_, x)| x.is_finite()).map(|(k, x)| (*k, *x)).collect()
+    v.iter()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(k, x)| (*k, *x))
+        .collect()
 }
 
 fn cost(p: &Pricing, v: &KpiValues) -> f64 {
@@ -172,8 +189,17 @@ fn cost(p: &Pricing, v: &KpiValues) -> f64 {
 }
 
 /// Computes the GA baseline over day 0.
-pub fn ga_baseline(source: &dyn MetricsSource, ga: DateTime<Utc>, pricing: &Pricing, now: DateTime<Utc>) -> Result<GaKpiSummary> {
+pub fn ga_baseline(
+    source: &dyn MetricsSource,
+    ga: DateTime<Utc>,
+    pricing: &Pricing,
+    now: DateTime<Utc>,
+) -> Result<GaKpiSummary> {
     let window = Window::day(ga, 0);
     let summary = collect_window(source, &window, pricing)?;
-    Ok(GaKpiSummary { meta: ArtifactMeta::new("ga_kpi_summary", &source.describe(), vec![], window, now), ga_timestamp: ga, summary })
+    Ok(GaKpiSummary {
+        meta: ArtifactMeta::new("ga_kpi_summary", &source.describe(), vec![], window, now),
+        ga_timestamp: ga,
+        summary,
+    })
 }

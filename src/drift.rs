@@ -157,22 +157,41 @@ pub fn severity_for(kpi: Kpi, degradation_pct: f64, t: &Thresholds) -> Option<Se
 /// Severity implied by absolute thresholds alone (SLO and runbook limits).
 fn absolute_severity(kpi: Kpi, current: f64, t: &Thresholds) -> Option<(Severity, String)> {
     match kpi {
-        Kpi::ErrorRate if current >= t.error_rate_critical_pct => {
-            Some((Severity::Critical, format!("error rate {current:.2} % is at or above the {:.0} % rollback limit", t.error_rate_critical_pct)))
-        }
-        Kpi::ErrorRate if current >= t.error_rate_high_pct => {
-            Some((Severity::High, format!("error rate {current:.2} % is at or above {:.0} %", t.error_rate_high_pct)))
-        }
+        Kpi::ErrorRate if current >= t.error_rate_critical_pct => Some((
+            Severity::Critical,
+            format!(
+                "error rate {current:.2} % is at or above the {:.0} % rollback limit",
+                t.error_rate_critical_pct
+            ),
+        )),
+        Kpi::ErrorRate if current >= t.error_rate_high_pct => Some((
+            Severity::High,
+            format!(
+                "error rate {current:.2} % is at or above {:.0} %",
+                t.error_rate_high_pct
+            ),
+        )),
         Kpi::Availability if current < t.availability_rollback_pct => Some((
             Severity::Critical,
-            format!("availability {current:.3} % is under the {:.0} % rollback limit", t.availability_rollback_pct),
+            format!(
+                "availability {current:.3} % is under the {:.0} % rollback limit",
+                t.availability_rollback_pct
+            ),
         )),
-        Kpi::Availability if current < t.availability_slo_pct => {
-            Some((Severity::High, format!("availability {current:.3} % is under the {} % SLO", t.availability_slo_pct)))
-        }
-        Kpi::P99LatencyMs if current > t.p99_latency_slo_ms => {
-            Some((Severity::High, format!("p99 latency {current:.1} ms is over the {:.0} ms SLO", t.p99_latency_slo_ms)))
-        }
+        Kpi::Availability if current < t.availability_slo_pct => Some((
+            Severity::High,
+            format!(
+                "availability {current:.3} % is under the {} % SLO",
+                t.availability_slo_pct
+            ),
+        )),
+        Kpi::P99LatencyMs if current > t.p99_latency_slo_ms => Some((
+            Severity::High,
+            format!(
+                "p99 latency {current:.1} ms is over the {:.0} ms SLO",
+                t.p99_latency_slo_ms
+            ),
+        )),
         _ => None,
     }
 }
@@ -217,7 +236,11 @@ pub fn compare_kpi(
         severity: None,
         explanation: String::new(),
     };
-    let what = format!("{service} {kpi}: {} vs {} at GA ({drift_percent:+.1} %)", kpi.format(c), kpi.format(b));
+    let what = format!(
+        "{service} {kpi}: {} vs {} at GA ({drift_percent:+.1} %)",
+        kpi.format(c),
+        kpi.format(b)
+    );
     if (kpi.needs_traffic() && requests < t.min_requests) || bs.len() < 8 || cs.len() < 8 {
         cmp.status = DriftStatus::InsufficientData;
         cmp.explanation = format!(
@@ -249,7 +272,11 @@ pub fn compare_kpi(
             // A relative jump of a tiny error rate is not yet a problem: below
             // the SLO's error budget it stays low severity.
             let budget = 100.0 - t.availability_slo_pct;
-            let sev = if kpi == Kpi::ErrorRate && c < budget { sev.min(Severity::Low) } else { sev };
+            let sev = if kpi == Kpi::ErrorRate && c < budget {
+                sev.min(Severity::Low)
+            } else {
+                sev
+            };
             // Availability is judged by its SLO, error rate carries the relative signal.
             if kpi != Kpi::Availability {
                 severity = Some(sev);
@@ -267,13 +294,21 @@ pub fn compare_kpi(
     }
     let stat = match (cmp.p_value, cmp.shift, cmp.shift_ci) {
         (Some(p), Some(s), Some([lo, hi])) => {
-            format!("shift {s:+.3} {} [{lo:+.3}, {hi:+.3}], {}", kpi.unit(), fmt_p(p))
+            format!(
+                "shift {s:+.3} {} [{lo:+.3}, {hi:+.3}], {}",
+                kpi.unit(),
+                fmt_p(p)
+            )
         }
         _ => "no test".to_string(),
     };
     if let Some(sev) = severity {
         cmp.severity = Some(sev);
-        cmp.status = if significant && deg > 0.0 { DriftStatus::Drift } else { DriftStatus::SloBreach };
+        cmp.status = if significant && deg > 0.0 {
+            DriftStatus::Drift
+        } else {
+            DriftStatus::SloBreach
+        };
         cmp.explanation = format!("{what}, {stat}: {why}.");
     } else {
         let verdict = if cmp.status == DriftStatus::Improved {
@@ -308,15 +343,24 @@ fn compare_overall(kpi: Kpi, base: &WindowSummary, cur: &WindowSummary) -> Metri
         late_degradation_percent: None,
         status: DriftStatus::Ok,
         severity: None,
-        explanation: format!("fleet {kpi}: {} vs {} at GA ({d:+.1} %); see the per-service rows for significance.", kpi.format(c), kpi.format(b)),
+        explanation: format!(
+            "fleet {kpi}: {} vs {} at GA ({d:+.1} %); see the per-service rows for significance.",
+            kpi.format(c),
+            kpi.format(b)
+        ),
     }
 }
 
 /// Compares every KPI of every service of `cur` with `base`.
 pub fn compare(base: &WindowSummary, cur: &WindowSummary, t: &Thresholds) -> Vec<MetricComparison> {
-    let mut out: Vec<MetricComparison> = Kpi::ALL.iter().map(|&k| compare_overall(k, base, cur)).collect();
+    let mut out: Vec<MetricComparison> = Kpi::ALL
+        .iter()
+        .map(|&k| compare_overall(k, base, cur))
+        .collect();
     for s in &cur.services {
-        let Some(b) = base.service(&s.service) else { continue };
+        let Some(b) = base.service(&s.service) else {
+            continue;
+        };
         for kpi in Kpi::ALL {
             if let Some(c) = compare_kpi(&s.service, kpi, b, s, t) {
                 out.push(c);
@@ -337,14 +381,20 @@ pub fn analyse(cmps: &[MetricComparison]) -> DriftAnalysis {
     }
     let worst = flagged
         .iter()
-        .max_by(|a, b| a.severity.cmp(&b.severity).then(a.degradation_percent.total_cmp(&b.degradation_percent)))
+        .max_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(a.degradation_percent.total_cmp(&b.degradation_percent))
+        })
         .map(|c| c.explanation.clone());
     let moved = |svc: &str, k: Kpi| flagged.iter().any(|c| c.service == svc && c.kpi == k);
     let mut causes = Vec::new();
     let mut services: Vec<&str> = flagged.iter().map(|c| c.service.as_str()).collect();
     services.dedup();
     for svc in services {
-        let lat = moved(svc, Kpi::P99LatencyMs) || moved(svc, Kpi::P95LatencyMs) || moved(svc, Kpi::P50LatencyMs);
+        let lat = moved(svc, Kpi::P99LatencyMs)
+            || moved(svc, Kpi::P95LatencyMs)
+            || moved(svc, Kpi::P50LatencyMs);
         let cpu = moved(svc, Kpi::CpuCores);
         let err = moved(svc, Kpi::ErrorRate) || moved(svc, Kpi::Availability);
         if lat && cpu {
@@ -359,13 +409,21 @@ pub fn analyse(cmps: &[MetricComparison]) -> DriftAnalysis {
             causes.push(format!("{svc}: resident memory grew: a leak or a bigger cache; compare heap profiles and check the trend in the regression analysis."));
         }
         if moved(svc, Kpi::ThroughputRps) {
-            causes.push(format!("{svc}: traffic fell: clients failing upstream, routing or a dropped integration."));
+            causes.push(format!(
+                "{svc}: traffic fell: clients failing upstream, routing or a dropped integration."
+            ));
         }
     }
     DriftAnalysis {
         total_metrics: cmps.iter().filter(|c| c.service != OVERALL).count(),
-        drifted_metrics: cmps.iter().filter(|c| c.status == DriftStatus::Drift).count(),
-        insufficient_data_metrics: cmps.iter().filter(|c| c.status == DriftStatus::InsufficientData).count(),
+        drifted_metrics: cmps
+            .iter()
+            .filter(|c| c.status == DriftStatus::Drift)
+            .count(),
+        insufficient_data_metrics: cmps
+            .iter()
+            .filter(|c| c.status == DriftStatus::InsufficientData)
+            .count(),
         by_severity,
         worst,
         potential_causes: causes,
@@ -402,7 +460,10 @@ pub fn rollback_rules(cmps: &[MetricComparison], t: &Thresholds) -> RollbackReco
             _ => {}
         }
     }
-    RollbackRecommendation { recommended: !reasons.is_empty(), reasons }
+    RollbackRecommendation {
+        recommended: !reasons.is_empty(),
+        reasons,
+    }
 }
 
 /// Builds the day's stability summary.

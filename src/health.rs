@@ -144,7 +144,12 @@ fn mitigation_for(d: &Degradation) -> Option<Mitigation> {
         Some(Kpi::ThroughputRps) => format!("Check {svc}'s upstream callers, routing and client errors: traffic that disappears is failing before it reaches us."),
         None => format!("Review the anomaly incidents of {svc} and correlate them with deploys and dependency alerts."),
     };
-    Some(Mitigation { priority: priority(d.severity).to_string(), service: svc.clone(), action, reason: d.description.clone() })
+    Some(Mitigation {
+        priority: priority(d.severity).to_string(),
+        service: svc.clone(),
+        action,
+        reason: d.description.clone(),
+    })
 }
 
 /// Builds the day's health report.
@@ -159,9 +164,17 @@ pub fn health_report(
     let mut degradations = Vec::new();
 
     let mut drift_total = 0.0;
-    for c in day.metrics_comparison.iter().filter(|c| c.service != OVERALL) {
+    for c in day
+        .metrics_comparison
+        .iter()
+        .filter(|c| c.service != OVERALL)
+    {
         let Some(sev) = c.severity else { continue };
-        let source = if c.status == DriftStatus::SloBreach { "slo" } else { "drift" };
+        let source = if c.status == DriftStatus::SloBreach {
+            "slo"
+        } else {
+            "drift"
+        };
         degradations.push(Degradation {
             service: c.service.clone(),
             kpi: c.kpi.name().to_string(),
@@ -174,19 +187,45 @@ pub fn health_report(
         let pts = drift_points(sev).min(DRIFT_CAP - drift_total);
         if pts > 0.0 {
             drift_total += pts;
-            breakdown.push(Deduction { category: source.to_string(), item: format!("{} {}", c.service, c.kpi), points: pts, reason: c.explanation.clone() });
+            breakdown.push(Deduction {
+                category: source.to_string(),
+                item: format!("{} {}", c.service, c.kpi),
+                points: pts,
+                reason: c.explanation.clone(),
+            });
         }
     }
 
     let on_pace = 100.0 / crate::slo::HORIZON_DAYS;
     for s in &day.slo {
         if s.fast_burn {
+            let reason = format!(
+                "{}: peak 1-hour error-budget burn rate {:.1}x, i.e. {:.1} % of the 7-day budget in one hour (fast-burn limit 3.4x = 2 %).",
+                s.service,
+                s.peak_burn_rate_1h,
+                s.peak_burn_rate_1h / (crate::slo::HORIZON_DAYS * 24.0) * 100.0
+            );
             breakdown.push(Deduction {
                 category: "slo".into(),
                 item: format!("{} error budget", s.service),
                 points: 5.0,
-                reason: format!("{}: peak 1-hour burn rate {:.1}x (2 % of the week's budget in an hour is 3.4x).", s.service, s.peak_burn_rate_1h),
+                reason: reason.clone(),
             });
+            if !degradations
+                .iter()
+                .any(|d| d.service == s.service && d.kpi == "error_rate")
+            {
+                // A burst too short to move the day's distribution still burns budget fast.
+                degradations.push(Degradation {
+                    service: s.service.clone(),
+                    kpi: "error_rate".into(),
+                    severity: Severity::High,
+                    source: "slo".into(),
+                    description: reason,
+                    drift_percent: None,
+                    p_value: None,
+                });
+            }
         }
         if s.error_budget_consumed_pct > on_pace {
             breakdown.push(Deduction {
@@ -202,10 +241,21 @@ pub fn health_report(
         if s.latency_breached {
             let reason = format!(
                 "{}: only {:.1} % of 15-minute windows met p99 <= {:.0} ms (target {:.0} %).",
-                s.service, s.latency_good_windows_pct, t.p99_latency_slo_ms, t.latency_slo_target_pct
+                s.service,
+                s.latency_good_windows_pct,
+                t.p99_latency_slo_ms,
+                t.latency_slo_target_pct
             );
-            breakdown.push(Deduction { category: "slo".into(), item: format!("{} latency SLO", s.service), points: 5.0, reason: reason.clone() });
-            if !degradations.iter().any(|d| d.service == s.service && d.kpi == "p99_latency_ms") {
+            breakdown.push(Deduction {
+                category: "slo".into(),
+                item: format!("{} latency SLO", s.service),
+                points: 5.0,
+                reason: reason.clone(),
+            });
+            if !degradations
+                .iter()
+                .any(|d| d.service == s.service && d.kpi == "p99_latency_ms")
+            {
                 degradations.push(Degradation {
                     service: s.service.clone(),
                     kpi: "p99_latency_ms".into(),
@@ -219,7 +269,10 @@ pub fn health_report(
         }
     }
 
-    let mut summary = AnomalySummary { total: events.len(), ..Default::default() };
+    let mut summary = AnomalySummary {
+        total: events.len(),
+        ..Default::default()
+    };
     let mut anomaly_total = 0.0;
     for e in events {
         *summary.by_severity.entry(e.severity).or_insert(0) += 1;
@@ -256,7 +309,10 @@ pub fn health_report(
                 kpi: "anomalies".into(),
                 severity: Severity::Medium,
                 source: "anomalies".into(),
-                description: format!("{svc} had {n} anomaly incidents this day (limit {}).", t.anomalies_per_day_medium),
+                description: format!(
+                    "{svc} had {n} anomaly incidents this day (limit {}).",
+                    t.anomalies_per_day_medium
+                ),
                 drift_percent: None,
                 p_value: None,
             });
@@ -275,12 +331,20 @@ pub fn health_report(
 
     let total: f64 = breakdown.iter().map(|d| d.points).sum();
     let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
-    degradations.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.service.cmp(&b.service)).then(a.kpi.cmp(&b.kpi)));
+    degradations.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.service.cmp(&b.service))
+            .then(a.kpi.cmp(&b.kpi))
+    });
     let mut plan: Vec<Mitigation> = Vec::new();
     for d in &degradations {
         if let Some(m) = mitigation_for(d) {
             // One action per service and kind of action is enough.
-            if !plan.iter().any(|p| p.service == m.service && p.action == m.action) {
+            if !plan
+                .iter()
+                .any(|p| p.service == m.service && p.action == m.action)
+            {
                 plan.push(m);
             }
         }
@@ -296,7 +360,10 @@ pub fn health_report(
         }
     }
     if score < t.health_fair && plan.is_empty() {
-        rollback.reasons.push(format!("health score {score:.1} is under {:.0} and there is no mitigation to try.", t.health_fair));
+        rollback.reasons.push(format!(
+            "health score {score:.1} is under {:.0} and there is no mitigation to try.",
+            t.health_fair
+        ));
     }
     rollback.recommended = !rollback.reasons.is_empty();
 

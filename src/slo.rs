@@ -39,7 +39,11 @@ pub struct ServiceSlo {
 pub fn service_slo(s: &ServiceKpis, t: &Thresholds) -> ServiceSlo {
     let budget_ratio = (100.0 - t.availability_slo_pct) / 100.0;
     let err = s.samples.get(&Kpi::ErrorRate).cloned().unwrap_or_default();
-    let rps = s.samples.get(&Kpi::ThroughputRps).cloned().unwrap_or_default();
+    let rps = s
+        .samples
+        .get(&Kpi::ThroughputRps)
+        .cloned()
+        .unwrap_or_default();
     let n = err.len().min(rps.len());
     let burn = |from: usize| -> f64 {
         let (mut e, mut r) = (0.0, 0.0);
@@ -72,7 +76,11 @@ pub fn service_slo(s: &ServiceKpis, t: &Thresholds) -> ServiceSlo {
             }
         }
     }
-    let p99 = s.samples.get(&Kpi::P99LatencyMs).cloned().unwrap_or_default();
+    let p99 = s
+        .samples
+        .get(&Kpi::P99LatencyMs)
+        .cloned()
+        .unwrap_or_default();
     let good = if p99.is_empty() {
         100.0
     } else {

@@ -73,11 +73,20 @@ fn to_time(ts: i64) -> DateTime<Utc> {
 }
 
 fn severity(s: super::incident::Severity) -> Severity {
-    serde_json::to_value(s).ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or(Severity::Low)
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or(Severity::Low)
 }
 
 /// Runs the detector over each series (of one KPI) and returns its events.
-pub fn detect_series(series: &[Series], kpi: &str, unit: &str, cfg: &DetectorConfig, ga: Option<DateTime<Utc>>) -> Vec<AnomalyEvent> {
+pub fn detect_series(
+    series: &[Series],
+    kpi: &str,
+    unit: &str,
+    cfg: &DetectorConfig,
+    ga: Option<DateTime<Utc>>,
+) -> Vec<AnomalyEvent> {
     let mut out = Vec::new();
     for s in series {
         for inc in detect_incidents(&s.points, cfg) {
@@ -137,7 +146,12 @@ pub fn detect_series(series: &[Series], kpi: &str, unit: &str, cfg: &DetectorCon
 
 /// Evaluates every KPI of `window` and returns the events and the number of
 /// series and points looked at.
-pub fn detect_window(source: &dyn MetricsSource, window: &Window, cfg: &DetectorConfig, ga: Option<DateTime<Utc>>) -> Result<(Vec<AnomalyEvent>, usize, usize)> {
+pub fn detect_window(
+    source: &dyn MetricsSource,
+    window: &Window,
+    cfg: &DetectorConfig,
+    ga: Option<DateTime<Utc>>,
+) -> Result<(Vec<AnomalyEvent>, usize, usize)> {
     let mut events = Vec::new();
     let (mut n_series, mut n_points) = (0, 0);
     for kpi in Kpi::ALL {
@@ -151,7 +165,12 @@ pub fn detect_window(source: &dyn MetricsSource, window: &Window, cfg: &Detector
 }
 
 fn sort(events: &mut [AnomalyEvent]) {
-    events.sort_by(|a, b| a.start.cmp(&b.start).then(a.service.cmp(&b.service)).then(a.kpi.cmp(&b.kpi)));
+    events.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then(a.service.cmp(&b.service))
+            .then(a.kpi.cmp(&b.kpi))
+    });
 }
 
 /// Reads an events file; a missing file is an empty list.
@@ -166,8 +185,10 @@ pub fn read_events(path: &Path) -> Result<Vec<AnomalyEvent>> {
 /// from earlier runs) under the file's lock, and writes atomically.
 pub fn merge_into_file(path: &Path, window: &Window, fresh: Vec<AnomalyEvent>) -> Result<usize> {
     io::with_lock(path, || {
-        let mut all: Vec<AnomalyEvent> =
-            read_events(path)?.into_iter().filter(|e| e.start < window.start || e.start >= window.end).collect();
+        let mut all: Vec<AnomalyEvent> = read_events(path)?
+            .into_iter()
+            .filter(|e| e.start < window.start || e.start >= window.end)
+            .collect();
         all.extend(fresh);
         sort(&mut all);
         all.dedup_by(|a, b| a.id == b.id);
@@ -178,5 +199,8 @@ pub fn merge_into_file(path: &Path, window: &Window, fresh: Vec<AnomalyEvent>) -
 
 /// Events that started inside `window`.
 pub fn in_window<'a>(events: &'a [AnomalyEvent], window: &Window) -> Vec<&'a AnomalyEvent> {
-    events.iter().filter(|e| e.start >= window.start && e.start < window.end).collect()
+    events
+        .iter()
+        .filter(|e| e.start >= window.start && e.start < window.end)
+        .collect()
 }

@@ -56,7 +56,11 @@ pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Inci
                 inc.peak_value = v;
             }
         } else if let Some(mut inc) = open.take() {
-            inc.severity = if inc.score > 0.9 { Severity::High } else { Severity::Medium };
+            inc.severity = if inc.score > 0.9 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
             out.push(inc);
         }
     }

@@ -2,6 +2,7 @@
 //! incidents it yields, and the `anomaly_events.json` stage around them.
 
 pub mod detector;
+pub mod eval;
 pub mod events;
 pub mod incident;
 
