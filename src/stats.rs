@@ -472,11 +472,28 @@ mod tests {
             .collect();
         assert!(lag1_autocorrelation(&season) > 0.95);
         assert!(short_range_autocorrelation(&season).abs() < 0.5);
-        // Strongly alternating noise is negatively correlated: no inflation.
-        let alt: Vec<f64> = (0..96)
-            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        // Deterministic pseudo-noise: independent vs strongly AR(1).
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let iid: Vec<f64> = (0..192).map(|i| season[i % 96] + noise()).collect();
+        let mut prev = 0.0;
+        let ar: Vec<f64> = (0..192)
+            .map(|i| {
+                prev = 0.9 * prev + noise();
+                season[i % 96] + prev
+            })
             .collect();
-        assert!(short_range_autocorrelation(&alt) < 0.0);
+        let (r_iid, r_ar) = (
+            short_range_autocorrelation(&iid),
+            short_range_autocorrelation(&ar),
+        );
+        assert!(r_iid.abs() < 0.3, "{r_iid}");
+        assert!(r_ar > r_iid + 0.15, "{r_ar} vs {r_iid}");
     }
 
     #[test]
