@@ -18,6 +18,7 @@ pub const SAMPLE_STEP_SECS: u32 = 900;
 /// KPIs of one service over a window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceKpis {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// Aggregated values over the window (a KPI without data is absent).
     pub kpis: KpiValues,

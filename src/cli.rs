@@ -119,6 +119,7 @@ pub struct StabilityArgs {
     pub output_dir: Option<PathBuf>,
     /// Day to analyse, 1-7.
     #[arg(long, env = "DAY_NUMBER")]
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
     pub day_number: u32,
     /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
     #[arg(long)]
@@ -182,6 +183,7 @@ pub struct HealthArgs {
     pub output_file: Option<PathBuf>,
     /// Day, 1-7.
     #[arg(long, env = "DAY_NUMBER")]
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
     pub day_number: u32,
 }
 
@@ -234,6 +236,9 @@ pub struct SchemaArgs {
     /// Write one `<artifact>.schema.json` per artifact here instead of printing.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Print the Markdown field reference (docs/artifacts.md) instead.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -449,6 +454,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             println!("{}", prom::kpi_check(url, &source.prom, &cfg.prometheus)?);
             Ok(())
         }
+        Command::Schema(a) if a.markdown => {
+            print!("{}", crate::schema::markdown());
+            Ok(())
+        }
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
         Command::DockerApi(a) => {
             crate::docker_api::run(a).map_err(|e| Error::Other(format!("docker-api: {e}")))
@@ -635,6 +644,10 @@ fn demo(a: DemoArgs) -> Result<()> {
 pub fn run(alias: Option<&str>) -> i32 {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(sub) = alias {
+        if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
+            println!("tars-{sub} {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
         let bin = args
             .first()
             .cloned()

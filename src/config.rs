@@ -134,3 +134,34 @@ impl Config {
             .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_lists_the_defaults() {
+        let text = include_str!("../tars.example.toml");
+        let cfg: Config = toml::from_str(text).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        std::fs::write(&p, "[thresholds]\ndrift_pct = 3\n").unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("tars.toml") && err.contains("drift_pct"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_partial_file_keeps_other_defaults() {
+        let cfg: Config = toml::from_str("[thresholds]\np99_latency_slo_ms = 300.0\n").unwrap();
+        assert_eq!(cfg.thresholds.p99_latency_slo_ms, 300.0);
+        assert_eq!(cfg.thresholds.drift_low_pct, 10.0);
+    }
+}

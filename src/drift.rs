@@ -36,9 +36,13 @@ pub enum DriftStatus {
 /// One KPI of one service (or `overall`) compared with the GA baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MetricComparison {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
+    /// The KPI.
     pub kpi: Kpi,
+    /// Unit of the KPI values.
     pub unit: String,
+    /// Which way is worse for this KPI.
     pub bad_direction: BadDirection,
     /// Value on GA day.
     pub baseline: f64,
@@ -66,8 +70,11 @@ pub struct MetricComparison {
 /// Summary of the day's comparisons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DriftAnalysis {
+    /// Per-service KPI comparisons made.
     pub total_metrics: usize,
+    /// Comparisons with status `drift`.
     pub drifted_metrics: usize,
+    /// Comparisons with status `insufficient_data`.
     pub insufficient_data_metrics: usize,
     /// Drifts and breaches per severity.
     pub by_severity: BTreeMap<Severity, usize>,
@@ -82,6 +89,7 @@ pub struct DriftAnalysis {
 pub struct StabilitySummary {
     #[serde(flatten)]
     pub meta: ArtifactMeta,
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
     pub day_number: u32,
     pub ga_timestamp: DateTime<Utc>,
     #[serde(flatten)]

@@ -37,12 +37,14 @@ pub struct Deduction {
 /// A degradation found on the day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Degradation {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub kpi: String,
     /// critical, high, medium or low.
     pub severity: Severity,
     /// Where it was found: `drift`, `slo` or `anomalies`.
     pub source: String,
+    /// What to do or what was found.
     pub description: String,
     /// Relative change vs GA, percent, where it applies.
     pub drift_percent: Option<f64>,
@@ -54,6 +56,7 @@ pub struct Degradation {
 pub struct Mitigation {
     /// P0 (now) .. P3 (when convenient).
     pub priority: String,
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub action: String,
     pub reason: String,
@@ -62,8 +65,11 @@ pub struct Mitigation {
 /// Anomaly counts of the day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AnomalySummary {
+    /// Anomaly incidents that started on the day.
     pub total: usize,
+    /// Counts per severity.
     pub by_severity: BTreeMap<Severity, usize>,
+    /// Counts per service.
     pub by_service: BTreeMap<String, usize>,
 }
 
@@ -72,6 +78,7 @@ pub struct AnomalySummary {
 pub struct HealthReport {
     #[serde(flatten)]
     pub meta: ArtifactMeta,
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
     pub day_number: u32,
     /// 100 minus the deductions in `breakdown`, floored at 0.
     pub health_score: f64,

@@ -397,8 +397,10 @@ pub fn run_retro(
 /// One line per day of a demo run.
 #[derive(Debug, Clone)]
 pub struct DemoDay {
+    /// Release day.
     pub day: u32,
     pub health_score: f64,
+    /// Health band.
     pub status: String,
     pub degradations: usize,
     pub worst: Option<String>,

@@ -41,8 +41,11 @@ pub struct BaselineComparison {
 /// One KPI of one service over the week.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KpiTrend {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
+    /// The KPI.
     pub kpi: Kpi,
+    /// Unit of the KPI values.
     pub unit: String,
     /// Daily values, day 0 (GA) first; missing days are absent from `days`.
     pub days: Vec<u32>,

@@ -30,7 +30,9 @@ pub enum Verdict {
 /// A statement and the numbers behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
+    /// What happened, in one sentence.
     pub statement: String,
+    /// The numbers behind it.
     pub evidence: String,
 }
 
@@ -39,21 +41,28 @@ pub struct Finding {
 pub struct ActionItem {
     /// P0 (blocker) .. P3 (nice to have).
     pub priority: String,
+    /// What to do or what was found.
     pub description: String,
     pub service: Option<String>,
+    /// The numbers behind it.
     pub evidence: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DayHealth {
+    /// Release day.
     pub day: u32,
+    /// Health score, 0-100.
     pub score: f64,
+    /// Health band.
     pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExecutiveSummary {
+    /// healthy, drifting or rollback.
     pub verdict: Verdict,
+    /// The verdict in one sentence with its main number.
     pub headline: String,
     pub health_scores: Vec<DayHealth>,
     pub average_health: Option<f64>,
@@ -65,6 +74,7 @@ pub struct ExecutiveSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceCost {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub ga_cost_per_day_usd: f64,
     pub last_cost_per_day_usd: f64,
@@ -80,11 +90,13 @@ pub struct CostAnalysis {
     /// Estimated cost of days 0-7.
     pub week_cost_usd: f64,
     pub services: Vec<ServiceCost>,
+    /// What happened, in one sentence.
     pub statement: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceSloWeek {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub days_availability_met: usize,
     pub days_latency_met: usize,
@@ -101,6 +113,7 @@ pub struct SloCompliance {
     pub p99_latency_slo_ms: f64,
     pub services: Vec<ServiceSloWeek>,
     pub all_met: bool,
+    /// What happened, in one sentence.
     pub statement: String,
 }
 

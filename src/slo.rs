@@ -14,6 +14,7 @@ pub const HORIZON_DAYS: f64 = 7.0;
 /// SLO status of one service on one day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceSlo {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// Availability over the day, percent.
     pub availability: f64,

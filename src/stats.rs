@@ -97,6 +97,9 @@ pub fn lognormal_mixture_quantile(comps: &[(f64, f64, f64)], q: f64) -> f64 {
         return f64::NAN;
     }
     let z = norm_quantile(q);
+    if let [(_, mu, sigma)] = comps {
+        return (mu + z * sigma).exp();
+    }
     let (mut lo, mut hi) = comps
         .iter()
         .filter(|c| c.0 > 0.0)

@@ -25,14 +25,18 @@ pub struct AnomalyEvent {
     pub id: String,
     /// Start of the incident (same as `start`, for tools that expect `timestamp`).
     pub timestamp: DateTime<Utc>,
+    /// Start (inclusive).
     pub start: DateTime<Utc>,
+    /// End (exclusive).
     pub end: DateTime<Utc>,
     pub peak_time: DateTime<Utc>,
     /// Release day (0 = GA day) the incident started on, when the GA is known.
     pub day_number: Option<u32>,
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// KPI name (`p99_latency_ms`, ...) or the input series' name.
     pub kpi: String,
+    /// Unit of the KPI values.
     pub unit: String,
     /// The most anomalous value observed.
     pub observed: f64,

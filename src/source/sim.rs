@@ -68,12 +68,15 @@ pub enum InjectionKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Injection {
     pub kind: InjectionKind,
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// KPIs the problem moves.
     pub kpis: Vec<Kpi>,
+    /// Start (inclusive).
     pub start: DateTime<Utc>,
     /// `None` when the problem lasts to the end of the simulation.
     pub end: Option<DateTime<Utc>>,
+    /// What to do or what was found.
     pub description: String,
 }
 
