@@ -1,1 +1,3 @@
 pub mod detector;
+pub mod eval;
+pub mod incident;
