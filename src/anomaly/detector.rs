@@ -83,6 +83,17 @@ const LONG_RATE: f64 = 1.0 / 2000.0;
 const LONG_SD_FLOOR: f64 = 0.02;
 /// Rate of the seasonal profile updates per visit of a slot.
 const PROFILE_RATE: f64 = 0.1;
+/// Per-visit profile rates: a plain average over the first visits (no bias towards
+/// the first day), then exponential forgetting; a table avoids a division per point.
+const PROFILE_RATES: [f64; 10] = {
+    let mut t = [PROFILE_RATE; 10];
+    let mut v = 0;
+    while v < 9 {
+        t[v] = 1.0 / (v as f64 + 1.0);
+        v += 1;
+    }
+    t
+};
 /// Rate of the per-model error trackers that choose the model.
 const ERR_RATE: f64 = 1.0 / 300.0;
 /// A seasonal model must beat the plain one by this factor to be used.
@@ -138,7 +149,7 @@ impl Seasonal {
         (self.visits[slot] > 0).then(|| self.profile[slot] + self.level)
     }
 
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn learn(
         &mut self,
@@ -147,26 +158,22 @@ impl Seasonal {
         r: f64,
         known: bool,
         rates: &Rates,
+        level_rate: f64,
         floor: f64,
         plain_err: f64,
     ) {
         self.err += rates.err * (r.abs() - self.err);
         if known {
-            let lim = CLIP * self.scale.max(floor);
-            let c = r.clamp(-lim, lim);
+            let lim = CLIP * larger(self.scale, floor);
+            let c = clip(r, lim);
             self.scale += rates.scale * (c.abs() - self.scale);
-            self.level += rates.level * persist(&mut self.run, r, lim);
+            self.level += level_rate * persist(&mut self.run, r, lim);
             let v = self.visits[slot];
-            // Plain average over the first visits, then exponential forgetting.
-            let pr = if (v as f64) * PROFILE_RATE < 1.0 {
-                1.0 / (v as f64 + 1.0)
-            } else {
-                PROFILE_RATE
-            };
+            let pr = PROFILE_RATES[(v as usize).min(PROFILE_RATES.len() - 1)];
             // The profile follows the raw value, not value minus level: a level that is
             // free to drift would otherwise be absorbed into newly seen slots only,
             // leaving the old ones stale.
-            let dev = (x - self.profile[slot]).clamp(-lim, lim);
+            let dev = clip(x - self.profile[slot], lim);
             self.profile[slot] += pr * dev;
             self.visits[slot] = v.saturating_add(1);
         } else {
@@ -177,6 +184,27 @@ impl Seasonal {
             self.profile[slot] = x;
             self.visits[slot] = 1;
         }
+    }
+}
+
+/// `x` limited to [-lim, lim]; plain comparisons compile to minsd/maxsd, unlike
+/// `f64::clamp` (which also asserts) or `f64::max` (which special-cases NaN).
+#[inline(always)]
+fn clip(x: f64, lim: f64) -> f64 {
+    let y = if x > lim { lim } else { x };
+    if y < -lim {
+        -lim
+    } else {
+        y
+    }
+}
+
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
@@ -195,15 +223,30 @@ fn persist(run: &mut i8, r: f64, lim: f64) -> f64 {
     if run.unsigned_abs() >= SHIFT_RUN {
         r
     } else {
-        r.clamp(-lim, lim)
+        clip(r, lim)
     }
 }
 
 /// Learning rates of one step (cumulative averages at the start, then fixed).
+#[derive(Debug, Clone, Copy)]
 struct Rates {
-    level: f64,
+    long: f64,
     scale: f64,
     err: f64,
+}
+
+impl Rates {
+    /// Cumulative averages (rate 1/n) until the fixed rate is reached, so that the
+    /// first points do not weigh as much as a long history.
+    #[cold]
+    fn early(n: f64, scale_rate: f64) -> Self {
+        let r = |fixed: f64| if n * fixed < 1.0 { 1.0 / n } else { fixed };
+        Self {
+            long: r(LONG_RATE),
+            scale: r(scale_rate),
+            err: r(ERR_RATE),
+        }
+    }
 }
 
 /// One detector per series.
@@ -231,7 +274,9 @@ pub struct StreamingDetector {
     ring_sum: f64,
     long_mean: f64,
     long_var: f64,
-    long_n: u64,
+    /// Points after which every rate is at its fixed value.
+    settle_n: u64,
+    rates: Rates,
     // New-extreme tracking.
     min_seen: f64,
     max_seen: f64,
@@ -274,7 +319,11 @@ impl StreamingDetector {
             ring_sum: 0.0,
             long_mean: 0.0,
             long_var: 0.0,
-            long_n: 0,
+            settle_n: (1.0 / LONG_RATE)
+                .max(1.0 / ERR_RATE)
+                .max(3.0 / alpha)
+                .ceil() as u64,
+            rates: Rates::early(1.0, alpha / 3.0),
             min_seen: f64::INFINITY,
             max_seen: f64::NEG_INFINITY,
             in_alert: false,
@@ -313,6 +362,7 @@ impl StreamingDetector {
 
     /// Feeds the next point (timestamps in seconds, non-decreasing; other orders are
     /// tolerated but degrade the seasonal model). Non-finite values count as missing.
+    #[inline]
     pub fn update(&mut self, ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
             return PointVerdict {
@@ -368,7 +418,7 @@ impl StreamingDetector {
             };
         // Keeps a constant series from dividing by zero without making it insensitive.
         let floor = 1e-9 + 1e-6 * p0.abs();
-        let sigma = scale.max(floor);
+        let sigma = larger(scale, floor);
 
         // Raw surprise in [0, 1): r²/(r²+h²) needs neither sqrt nor exp.
         let r2 = resid * resid;
@@ -386,19 +436,17 @@ impl StreamingDetector {
         };
         let avg = self.ring_sum * (1.0 / AVG_WINDOW as f64);
         let dev = avg - self.long_mean;
-        let var = self.long_var.max(LONG_SD_FLOOR * LONG_SD_FLOOR);
+        let var = larger(self.long_var, LONG_SD_FLOOR * LONG_SD_FLOOR);
         // (dev/sd)² / ((dev/sd)² + z²): 0.5 exactly at dev = z·sd, monotone, no sqrt.
-        let mut likelihood = if dev > 0.0 && self.long_n > 0 {
+        let mut likelihood = if dev > 0.0 && self.n > 1 {
             dev * dev / (dev * dev + self.z * self.z * var)
         } else {
             0.0
         };
-        self.long_n += 1;
-        let lr = if (self.long_n as f64) * LONG_RATE < 1.0 {
-            1.0 / self.long_n as f64
-        } else {
-            LONG_RATE
-        };
+        if self.n <= self.settle_n {
+            self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
+        }
+        let lr = self.rates.long;
         self.long_mean += lr * dev;
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
 
@@ -486,7 +534,7 @@ impl StreamingDetector {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn learn(
         &mut self,
@@ -501,29 +549,19 @@ impl StreamingDetector {
         floor: f64,
     ) {
         let a = self.alpha;
-        let n = self.n as f64;
-        let sb = a / 3.0;
-        let rates = Rates {
-            level: a,
-            scale: if n * sb < 1.0 { 1.0 / n } else { sb },
-            err: if n * ERR_RATE < 1.0 {
-                1.0 / n
-            } else {
-                ERR_RATE
-            },
-        };
+        let rates = self.rates;
         let c0 = if self.n <= 2 {
             r0.abs()
         } else {
-            r0.abs().min(CLIP * self.scale.max(floor))
+            r0.abs().min(CLIP * larger(self.scale, floor))
         };
         self.scale += rates.scale * (c0 - self.scale);
         self.err += rates.err * (r0.abs() - self.err);
-        self.level += a * persist(&mut self.run, r0, CLIP * self.scale.max(floor));
+        self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
         self.day
-            .learn(dslot, x, rd, d_known, &rates, floor, self.err);
+            .learn(dslot, x, rd, d_known, &rates, a, floor, self.err);
         self.week
-            .learn(wslot, x, rw, w_known, &rates, floor, self.err);
+            .learn(wslot, x, rw, w_known, &rates, a, floor, self.err);
     }
 }
 
