@@ -94,18 +94,14 @@ const PROFILE_RATES: [f64; 10] = {
     }
     t
 };
-/// Rate of the per-model error trackers that choose the model.
-const ERR_RATE: f64 = 1.0 / 300.0;
-/// A seasonal model must beat the plain one by this factor to be used.
+/// A seasonal model must beat the plain one by this factor (of mean absolute
+/// residual) to be used.
 const SEASONAL_GAIN: f64 = 0.9;
 /// Innovations beyond this many scales are clipped before they feed a scale or a
 /// profile, so one outlier cannot poison tomorrow's expectation.
 const CLIP: f64 = 8.0;
 /// A "new extreme" must exceed the range seen so far by this fraction of it.
 const EXTREME_MARGIN: f64 = 0.02;
-/// A new extreme must also be this many mean absolute deviations from the
-/// expectation: on plain noise the range keeps growing slowly, which is no news.
-const EXTREME_RESID: f64 = 0.0;
 /// Score of a new extreme whose likelihood is lower: above the alert threshold.
 const EXTREME_SCORE: f64 = 0.75;
 /// An alert lasts until the likelihood falls below this (hysteresis against flicker).
@@ -125,10 +121,9 @@ struct Seasonal {
     level: f64,
     /// Signed count of consecutive clipped innovations (see [`persist`]).
     run: i8,
-    /// Mean absolute residual (clipped), the scale of the surprise.
+    /// Mean absolute residual (clipped): the scale of the surprise, and the error
+    /// by which the model is chosen.
     scale: f64,
-    /// Mean absolute residual (unclipped), the model's error for selection.
-    err: f64,
 }
 
 impl Seasonal {
@@ -139,7 +134,6 @@ impl Seasonal {
             level: 0.0,
             run: 0,
             scale: 0.0,
-            err: 0.0,
         }
     }
 
@@ -160,9 +154,7 @@ impl Seasonal {
         rates: &Rates,
         level_rate: f64,
         floor: f64,
-        plain_err: f64,
     ) {
-        self.err += rates.err * (r.abs() - self.err);
         if known {
             let lim = CLIP * larger(self.scale, floor);
             let c = clip(r, lim);
@@ -178,9 +170,8 @@ impl Seasonal {
             self.visits[slot] = v.saturating_add(1);
         } else {
             // Until the profile covers this slot the model is the plain one.
-            if self.scale == 0.0 {
-                self.scale = plain_err;
-            }
+            let lim = CLIP * larger(self.scale, floor);
+            self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
             self.profile[slot] = x;
             self.visits[slot] = 1;
         }
@@ -232,7 +223,6 @@ fn persist(run: &mut i8, r: f64, lim: f64) -> f64 {
 struct Rates {
     long: f64,
     scale: f64,
-    err: f64,
 }
 
 impl Rates {
@@ -244,7 +234,6 @@ impl Rates {
         Self {
             long: r(LONG_RATE),
             scale: r(scale_rate),
-            err: r(ERR_RATE),
         }
     }
 }
@@ -260,7 +249,6 @@ pub struct StreamingDetector {
     level: f64,
     run: i8,
     scale: f64,
-    err: f64,
     day: Seasonal,
     week: Seasonal,
     // Cached slot position so that regular timestamps avoid divisions.
@@ -307,7 +295,6 @@ impl StreamingDetector {
             level: 0.0,
             run: 0,
             scale: 0.0,
-            err: 0.0,
             day: Seasonal::new(DAY_SLOTS),
             week: Seasonal::new(WEEK_SLOTS),
             week_slot: 0,
@@ -319,10 +306,7 @@ impl StreamingDetector {
             ring_sum: 0.0,
             long_mean: 0.0,
             long_var: 0.0,
-            settle_n: (1.0 / LONG_RATE)
-                .max(1.0 / ERR_RATE)
-                .max(3.0 / alpha)
-                .ceil() as u64,
+            settle_n: (1.0 / LONG_RATE).max(3.0 / alpha).ceil() as u64,
             rates: Rates::early(1.0, alpha / 3.0),
             min_seen: f64::INFINITY,
             max_seen: f64::NEG_INFINITY,
@@ -392,30 +376,31 @@ impl StreamingDetector {
         let rd = x - pd.unwrap_or(p0);
         let rw = x - pw.unwrap_or(p0);
 
-        let (pred, resid, scale) =
-            if self.day.err < SEASONAL_GAIN * self.err && self.day.err <= self.week.err {
-                (
-                    pd.unwrap_or(p0),
-                    rd,
-                    if pd.is_some() {
-                        self.day.scale
-                    } else {
-                        self.scale
-                    },
-                )
-            } else if self.week.err < SEASONAL_GAIN * self.err && self.week.err < self.day.err {
-                (
-                    pw.unwrap_or(p0),
-                    rw,
-                    if pw.is_some() {
-                        self.week.scale
-                    } else {
-                        self.scale
-                    },
-                )
-            } else {
-                (p0, r0, self.scale)
-            };
+        let (pred, resid, scale) = if self.day.scale < SEASONAL_GAIN * self.scale
+            && self.day.scale <= self.week.scale
+        {
+            (
+                pd.unwrap_or(p0),
+                rd,
+                if pd.is_some() {
+                    self.day.scale
+                } else {
+                    self.scale
+                },
+            )
+        } else if self.week.scale < SEASONAL_GAIN * self.scale && self.week.scale < self.day.scale {
+            (
+                pw.unwrap_or(p0),
+                rw,
+                if pw.is_some() {
+                    self.week.scale
+                } else {
+                    self.scale
+                },
+            )
+        } else {
+            (p0, r0, self.scale)
+        };
         // Keeps a constant series from dividing by zero without making it insensitive.
         let floor = 1e-9 + 1e-6 * p0.abs();
         let sigma = larger(scale, floor);
@@ -451,10 +436,9 @@ impl StreamingDetector {
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
 
         let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
-        let extreme = (x > self.max_seen + margin || x < self.min_seen - margin)
-            && resid.abs() >= EXTREME_RESID * sigma;
-        self.max_seen = self.max_seen.max(x);
-        self.min_seen = self.min_seen.min(x);
+        let extreme = x > self.max_seen + margin || x < self.min_seen - margin;
+        self.max_seen = larger(self.max_seen, x);
+        self.min_seen = if x < self.min_seen { x } else { self.min_seen };
         let mut reason = if resid >= 0.0 {
             "spike_high"
         } else {
@@ -476,7 +460,8 @@ impl StreamingDetector {
             pw.is_some(),
             floor,
         );
-        if !(self.level.is_finite() && self.long_mean.is_finite() && self.long_var.is_finite()) {
+        // One test for all: a non-finite term makes the sum non-finite.
+        if !(self.level + self.long_mean + self.long_var).is_finite() {
             // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
             *self = Self::new(DetectorConfig {
                 z_threshold: self.z,
@@ -487,11 +472,8 @@ impl StreamingDetector {
 
         let band = self.z * sigma * MAD_TO_SD;
         let (band_low, band_high) = (pred - band, pred + band);
-        let likelihood = if likelihood.is_nan() {
-            0.0
-        } else {
-            likelihood.clamp(0.0, 1.0)
-        };
+        // At most 1 by construction; this also maps a NaN to 0.
+        let likelihood = if likelihood > 0.0 { likelihood } else { 0.0 };
         if self.n <= self.warmup {
             return PointVerdict {
                 score: 0.0,
@@ -556,12 +538,9 @@ impl StreamingDetector {
             r0.abs().min(CLIP * larger(self.scale, floor))
         };
         self.scale += rates.scale * (c0 - self.scale);
-        self.err += rates.err * (r0.abs() - self.err);
         self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
-        self.day
-            .learn(dslot, x, rd, d_known, &rates, a, floor, self.err);
-        self.week
-            .learn(wslot, x, rw, w_known, &rates, a, floor, self.err);
+        self.day.learn(dslot, x, rd, d_known, &rates, a, floor);
+        self.week.learn(wslot, x, rw, w_known, &rates, a, floor);
     }
 }
 
