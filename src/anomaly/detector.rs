@@ -66,6 +66,10 @@ pub struct PointVerdict {
 }
 
 const SLOT_SECS: i64 = 300;
+const DAY_SECS: i64 = 86_400;
+const WEEK_SECS: i64 = 7 * DAY_SECS;
+/// Pass number of a slot never visited.
+const NEVER: i64 = i64::MAX;
 const DAY_SLOTS: usize = 288;
 const WEEK_SLOTS: usize = 7 * DAY_SLOTS;
 /// Short averaging window of the likelihood stage: long enough that one noisy point
@@ -118,6 +122,10 @@ const MAD_TO_SD: f64 = 1.2533;
 struct Seasonal {
     profile: Box<[f64]>,
     visits: Box<[u8]>,
+    /// Day (or week) number of the first visit of each slot; the profile may only
+    /// predict later passes. Within one pass a slot's later points would otherwise
+    /// be "predicted" by its first point, a last-value model that looks deceptively good.
+    pass: Box<[i64]>,
     level: f64,
     /// Signed count of consecutive clipped innovations (see [`persist`]).
     run: i8,
@@ -131,16 +139,17 @@ impl Seasonal {
         Self {
             profile: vec![0.0; slots].into_boxed_slice(),
             visits: vec![0; slots].into_boxed_slice(),
+            pass: vec![NEVER; slots].into_boxed_slice(),
             level: 0.0,
             run: 0,
             scale: 0.0,
         }
     }
 
-    /// Prediction at `slot`, if the profile has seen it.
+    /// Prediction at `slot` in pass `period`, if an earlier pass has taught it.
     #[inline]
-    fn predict(&self, slot: usize) -> Option<f64> {
-        (self.visits[slot] > 0).then(|| self.profile[slot] + self.level)
+    fn predict(&self, slot: usize, period: i64) -> Option<f64> {
+        (self.pass[slot] < period).then(|| self.profile[slot] + self.level)
     }
 
     #[inline(always)]
@@ -154,6 +163,7 @@ impl Seasonal {
         rates: &Rates,
         level_rate: f64,
         floor: f64,
+        period: i64,
     ) {
         if known {
             let lim = CLIP * larger(self.scale, floor);
@@ -169,11 +179,19 @@ impl Seasonal {
             self.profile[slot] += pr * dev;
             self.visits[slot] = v.saturating_add(1);
         } else {
-            // Until the profile covers this slot the model is the plain one.
+            // Until an earlier pass covers this slot the model is the plain one.
             let lim = CLIP * larger(self.scale, floor);
             self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
-            self.profile[slot] = x;
-            self.visits[slot] = 1;
+            if self.pass[slot] == NEVER {
+                self.profile[slot] = x;
+                self.visits[slot] = 1;
+                self.pass[slot] = period;
+            } else {
+                let v = self.visits[slot];
+                let pr = PROFILE_RATES[(v as usize).min(PROFILE_RATES.len() - 1)];
+                self.profile[slot] += pr * clip(x - self.profile[slot], lim);
+                self.visits[slot] = v.saturating_add(1);
+            }
         }
     }
 }
@@ -254,6 +272,9 @@ pub struct StreamingDetector {
     // Cached slot position so that regular timestamps avoid divisions.
     week_slot: usize,
     day_slot: usize,
+    /// Calendar day and week numbers of the current point.
+    day_no: i64,
+    week_no: i64,
     slot_start: i64,
     slot_valid: bool,
     // Likelihood stage.
@@ -299,6 +320,8 @@ impl StreamingDetector {
             week: Seasonal::new(WEEK_SLOTS),
             week_slot: 0,
             day_slot: 0,
+            day_no: 0,
+            week_no: 0,
             slot_start: 0,
             slot_valid: false,
             ring: [0.0; AVG_WINDOW],
@@ -329,14 +352,18 @@ impl StreamingDetector {
                 self.day_slot += 1;
                 if self.week_slot == WEEK_SLOTS {
                     self.week_slot = 0;
+                    self.week_no += 1;
                 }
                 if self.day_slot == DAY_SLOTS {
                     self.day_slot = 0;
+                    self.day_no += 1;
                 }
                 return (self.week_slot, self.day_slot);
             }
         }
-        let in_week = ts.rem_euclid(WEEK_SLOTS as i64 * SLOT_SECS);
+        let in_week = ts.rem_euclid(WEEK_SECS);
+        self.week_no = ts.div_euclid(WEEK_SECS);
+        self.day_no = ts.div_euclid(DAY_SECS);
         self.week_slot = (in_week / SLOT_SECS) as usize;
         self.day_slot = self.week_slot % DAY_SLOTS;
         self.slot_start = ts - in_week % SLOT_SECS;
@@ -370,8 +397,8 @@ impl StreamingDetector {
         let (wslot, dslot) = self.locate(ts_secs);
 
         let p0 = self.level;
-        let pd = self.day.predict(dslot);
-        let pw = self.week.predict(wslot);
+        let pd = self.day.predict(dslot, self.day_no);
+        let pw = self.week.predict(wslot, self.week_no);
         let r0 = x - p0;
         let rd = x - pd.unwrap_or(p0);
         let rw = x - pw.unwrap_or(p0);
@@ -539,8 +566,11 @@ impl StreamingDetector {
         };
         self.scale += rates.scale * (c0 - self.scale);
         self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
-        self.day.learn(dslot, x, rd, d_known, &rates, a, floor);
-        self.week.learn(wslot, x, rw, w_known, &rates, a, floor);
+        let (day_no, week_no) = (self.day_no, self.week_no);
+        self.day
+            .learn(dslot, x, rd, d_known, &rates, a, floor, day_no);
+        self.week
+            .learn(wslot, x, rw, w_known, &rates, a, floor, week_no);
     }
 }
 
@@ -859,6 +889,11 @@ mod tests {
             let (w, d) = det.locate(ts);
             let expect_w = (ts.rem_euclid(WEEK_SLOTS as i64 * SLOT_SECS) / SLOT_SECS) as usize;
             assert_eq!((w, d), (expect_w, expect_w % DAY_SLOTS), "ts {ts}");
+            assert_eq!(
+                (det.day_no, det.week_no),
+                (ts.div_euclid(DAY_SECS), ts.div_euclid(WEEK_SECS)),
+                "ts {ts}"
+            );
         }
     }
 }
