@@ -474,6 +474,16 @@ fn anomaly(a: AnomalyArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
     if let Some(input) = &a.input {
+        // A labelled CSV is scored one series at a time, as NAB is: start from the
+        // detector's own default sensitivity rather than the watch's.
+        let is_csv = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let det = if is_csv {
+            let mut base = cfg.clone();
+            base.detector.z_threshold = DetectorConfig::default().z_threshold;
+            detector_config(&base, a.z_threshold, a.ewma_alpha)?
+        } else {
+            det
+        };
         return anomaly_input(input, a.scores_csv.as_deref(), &out, &det);
     }
     if a.scores_csv.is_some() {

@@ -65,8 +65,10 @@ pub struct Mitigation {
 /// Anomaly counts of the day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AnomalySummary {
-    /// Anomaly incidents that started on the day.
+    /// Anomaly incidents (grouped signals of one service) that started on the day.
     pub total: usize,
+    /// Individual (service, KPI) events behind those incidents.
+    pub events: usize,
     /// Counts per severity.
     pub by_severity: BTreeMap<Severity, usize>,
     /// Counts per service.
@@ -276,33 +278,41 @@ pub fn health_report(
         }
     }
 
-    let mut summary = AnomalySummary {
-        total: events.len(),
-        ..Default::default()
-    };
-    let mut anomaly_total = 0.0;
+    // Count incidents (events of one service grouped in time), not signals: a
+    // restart that moves five KPIs is one thing that happened.
+    let mut incidents: BTreeMap<&str, (&str, Severity, usize)> = BTreeMap::new();
     for e in events {
-        *summary.by_severity.entry(e.severity).or_insert(0) += 1;
-        *summary.by_service.entry(e.service.clone()).or_insert(0) += 1;
-        anomaly_total += anomaly_points(e.severity);
+        let entry = incidents.entry(e.incident_id.as_str()).or_insert((e.service.as_str(), e.severity, 0));
+        entry.1 = entry.1.max(e.severity);
+        entry.2 += 1;
+    }
+    let mut summary = AnomalySummary { total: incidents.len(), events: events.len(), ..Default::default() };
+    let mut anomaly_total = 0.0;
+    for (service, sev, _) in incidents.values() {
+        *summary.by_severity.entry(*sev).or_insert(0) += 1;
+        *summary.by_service.entry(service.to_string()).or_insert(0) += 1;
+        anomaly_total += anomaly_points(*sev);
     }
     if anomaly_total > 0.0 {
         breakdown.push(Deduction {
             category: "anomalies".into(),
-            item: format!("{} incident(s)", events.len()),
+            item: format!("{} incident(s)", incidents.len()),
             points: anomaly_total.min(ANOMALY_CAP),
             reason: format!(
-                "{} anomaly incident(s) started this day ({}); 4/2/1/0.25 points per critical/high/medium/low, at most {ANOMALY_CAP}.",
+                "{} anomaly incident(s) ({} signal(s)) started this day ({}); 4/2/1/0.25 points per critical/high/medium/low incident, at most {ANOMALY_CAP}.",
+                incidents.len(),
                 events.len(),
                 summary.by_severity.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
             ),
         });
     }
+    // An anomaly shows that something unusual happened, not how much it hurt:
+    // on its own it is at most a high degradation; critical needs SLO or drift evidence.
     for e in events.iter().filter(|e| e.severity >= Severity::High) {
         degradations.push(Degradation {
             service: e.service.clone(),
             kpi: e.kpi.clone(),
-            severity: e.severity,
+            severity: e.severity.min(Severity::High),
             source: "anomalies".into(),
             description: e.explanation.clone(),
             drift_percent: None,
@@ -316,10 +326,7 @@ pub fn health_report(
                 kpi: "anomalies".into(),
                 severity: Severity::Medium,
                 source: "anomalies".into(),
-                description: format!(
-                    "{svc} had {n} anomaly incidents this day (limit {}).",
-                    t.anomalies_per_day_medium
-                ),
+                description: format!("{svc} had {n} anomaly incidents this day (limit {}).", t.anomalies_per_day_medium),
                 drift_percent: None,
                 p_value: None,
             });

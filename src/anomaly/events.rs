@@ -23,6 +23,10 @@ pub const DETECTION_STEP_SECS: u32 = 60;
 pub struct AnomalyEvent {
     /// Stable id: `service/kpi/start-unix-seconds`.
     pub id: String,
+    /// Events of one service that overlap in time (within 15 minutes) share an
+    /// incident: a restart that moves latency, errors and memory at once is one
+    /// incident with several signals. Format `service/start-unix-seconds`.
+    pub incident_id: String,
     /// Start of the incident (same as `start`, for tools that expect `timestamp`).
     pub timestamp: DateTime<Utc>,
     /// Start (inclusive).
@@ -125,6 +129,7 @@ pub fn detect_series(
             };
             out.push(AnomalyEvent {
                 id: format!("{}/{kpi}/{}", s.service, inc.start_ts),
+                incident_id: String::new(),
                 timestamp: start,
                 start,
                 end: to_time(inc.end_ts),
@@ -145,6 +150,7 @@ pub fn detect_series(
             });
         }
     }
+    group_incidents(&mut out);
     out
 }
 
@@ -164,7 +170,7 @@ pub fn detect_window(
         n_points += series.iter().map(|s| s.points.len()).sum::<usize>();
         events.extend(detect_series(&series, kpi.name(), kpi.unit(), cfg, ga));
     }
-    sort(&mut events);
+    group_incidents(&mut events);
     Ok((events, n_series, n_points))
 }
 
@@ -175,6 +181,30 @@ fn sort(events: &mut [AnomalyEvent]) {
             .then(a.service.cmp(&b.service))
             .then(a.kpi.cmp(&b.kpi))
     });
+}
+
+/// Slack within which events of one service belong to the same incident.
+pub const INCIDENT_GAP_SECS: i64 = 15 * 60;
+
+/// Assigns `incident_id`s: per service, events in time order join the open
+/// incident while they start within [`INCIDENT_GAP_SECS`] of its end.
+pub fn group_incidents(events: &mut [AnomalyEvent]) {
+    sort(events);
+    let gap = chrono::Duration::seconds(INCIDENT_GAP_SECS);
+    let mut open: std::collections::BTreeMap<String, (String, DateTime<Utc>)> = Default::default();
+    for e in events.iter_mut() {
+        let (id, end) = match open.get(&e.service) {
+            Some((id, end)) if e.start <= *end + gap => (id.clone(), (*end).max(e.end)),
+            _ => (format!("{}/{}", e.service, e.start.timestamp()), e.end),
+        };
+        e.incident_id = id.clone();
+        open.insert(e.service.clone(), (id, end));
+    }
+}
+
+/// Distinct incidents among `events`.
+pub fn incident_count<'a>(events: impl IntoIterator<Item = &'a AnomalyEvent>) -> usize {
+    events.into_iter().map(|e| e.incident_id.as_str()).collect::<std::collections::BTreeSet<_>>().len()
 }
 
 /// Reads an events file; a missing file is an empty list.
@@ -196,6 +226,7 @@ pub fn merge_into_file(path: &Path, window: &Window, fresh: Vec<AnomalyEvent>) -
         all.extend(fresh);
         sort(&mut all);
         all.dedup_by(|a, b| a.id == b.id);
+        group_incidents(&mut all);
         io::write_json(path, &all)?;
         Ok(all.len())
     })
