@@ -69,7 +69,7 @@ const SLOT_SECS: i64 = 300;
 const DAY_SECS: i64 = 86_400;
 const WEEK_SECS: i64 = 7 * DAY_SECS;
 /// Pass number of a slot never visited.
-const NEVER: i64 = i64::MAX;
+const NEVER: i32 = i32::MAX;
 const DAY_SLOTS: usize = 288;
 const WEEK_SLOTS: usize = 7 * DAY_SLOTS;
 /// Short averaging window of the likelihood stage: long enough that one noisy point
@@ -117,15 +117,21 @@ const SHIFT_RUN: u8 = 5;
 /// Mean absolute deviation to standard deviation for a normal distribution.
 const MAD_TO_SD: f64 = 1.2533;
 
+/// One five-minute slot of a seasonal profile.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    profile: f64,
+    /// Day (or week) number of the first visit; the slot may only predict later
+    /// passes. Within one pass a slot's later points would otherwise be "predicted"
+    /// by its first point, a last-value model that looks deceptively good.
+    pass: i32,
+    visits: u8,
+}
+
 /// Additive seasonal model: a profile per slot plus a level of the deseasonalised value.
 #[derive(Debug, Clone)]
 struct Seasonal {
-    profile: Box<[f64]>,
-    visits: Box<[u8]>,
-    /// Day (or week) number of the first visit of each slot; the profile may only
-    /// predict later passes. Within one pass a slot's later points would otherwise
-    /// be "predicted" by its first point, a last-value model that looks deceptively good.
-    pass: Box<[i64]>,
+    slots: Box<[Slot]>,
     level: f64,
     /// Signed count of consecutive clipped innovations (see [`persist`]).
     run: i8,
@@ -136,10 +142,13 @@ struct Seasonal {
 
 impl Seasonal {
     fn new(slots: usize) -> Self {
+        let empty = Slot {
+            profile: 0.0,
+            pass: NEVER,
+            visits: 0,
+        };
         Self {
-            profile: vec![0.0; slots].into_boxed_slice(),
-            visits: vec![0; slots].into_boxed_slice(),
-            pass: vec![NEVER; slots].into_boxed_slice(),
+            slots: vec![empty; slots].into_boxed_slice(),
             level: 0.0,
             run: 0,
             scale: 0.0,
@@ -148,10 +157,13 @@ impl Seasonal {
 
     /// Prediction at `slot` in pass `period`, if an earlier pass has taught it.
     #[inline]
-    fn predict(&self, slot: usize, period: i64) -> Option<f64> {
-        (self.pass[slot] < period).then(|| self.profile[slot] + self.level)
+    fn predict(&self, slot: usize, period: i32) -> Option<f64> {
+        let s = &self.slots[slot];
+        (s.pass < period).then_some(s.profile + self.level)
     }
 
+    /// `r` is the residual of this model's prediction, or of the plain level when the
+    /// slot is not `known` yet (then the model is the plain one).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn learn(
@@ -163,37 +175,33 @@ impl Seasonal {
         rates: &Rates,
         level_rate: f64,
         floor: f64,
-        period: i64,
+        period: i32,
     ) {
+        let lim = CLIP * larger(self.scale, floor);
+        self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
         if known {
-            let lim = CLIP * larger(self.scale, floor);
-            let c = clip(r, lim);
-            self.scale += rates.scale * (c.abs() - self.scale);
             self.level += level_rate * persist(&mut self.run, r, lim);
-            let v = self.visits[slot];
-            let pr = PROFILE_RATES[(v as usize).min(PROFILE_RATES.len() - 1)];
-            // The profile follows the raw value, not value minus level: a level that is
-            // free to drift would otherwise be absorbed into newly seen slots only,
-            // leaving the old ones stale.
-            let dev = clip(x - self.profile[slot], lim);
-            self.profile[slot] += pr * dev;
-            self.visits[slot] = v.saturating_add(1);
+        }
+        let s = &mut self.slots[slot];
+        if s.pass == NEVER {
+            s.profile = x;
+            s.visits = 1;
+            s.pass = period;
         } else {
-            // Until an earlier pass covers this slot the model is the plain one.
-            let lim = CLIP * larger(self.scale, floor);
-            self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
-            if self.pass[slot] == NEVER {
-                self.profile[slot] = x;
-                self.visits[slot] = 1;
-                self.pass[slot] = period;
-            } else {
-                let v = self.visits[slot];
-                let pr = PROFILE_RATES[(v as usize).min(PROFILE_RATES.len() - 1)];
-                self.profile[slot] += pr * clip(x - self.profile[slot], lim);
-                self.visits[slot] = v.saturating_add(1);
-            }
+            // The profile follows the raw value, not value minus level: a level that
+            // is free to drift would otherwise be absorbed into newly seen slots
+            // only, leaving the old ones stale.
+            let pr = PROFILE_RATES[(s.visits as usize).min(PROFILE_RATES.len() - 1)];
+            s.profile += pr * clip(x - s.profile, lim);
+            s.visits = s.visits.saturating_add(1);
         }
     }
+}
+
+/// Calendar period number as stored in a slot (far-off dates saturate).
+#[inline(always)]
+fn period32(p: i64) -> i32 {
+    p.clamp(i32::MIN as i64, NEVER as i64 - 1) as i32
 }
 
 /// `x` limited to [-lim, lim]; plain comparisons compile to minsd/maxsd, unlike
@@ -397,8 +405,9 @@ impl StreamingDetector {
         let (wslot, dslot) = self.locate(ts_secs);
 
         let p0 = self.level;
-        let pd = self.day.predict(dslot, self.day_no);
-        let pw = self.week.predict(wslot, self.week_no);
+        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
+        let pd = self.day.predict(dslot, day_no);
+        let pw = self.week.predict(wslot, week_no);
         let r0 = x - p0;
         let rd = x - pd.unwrap_or(p0);
         let rw = x - pw.unwrap_or(p0);
@@ -559,14 +568,15 @@ impl StreamingDetector {
     ) {
         let a = self.alpha;
         let rates = self.rates;
+        // The first residual sets the scale unclipped: there is nothing to clip against yet.
         let c0 = if self.n <= 2 {
             r0.abs()
         } else {
-            r0.abs().min(CLIP * larger(self.scale, floor))
+            clip(r0, CLIP * larger(self.scale, floor)).abs()
         };
         self.scale += rates.scale * (c0 - self.scale);
         self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
-        let (day_no, week_no) = (self.day_no, self.week_no);
+        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
         self.day
             .learn(dslot, x, rd, d_known, &rates, a, floor, day_no);
         self.week

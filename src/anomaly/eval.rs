@@ -102,7 +102,8 @@ pub fn scores_csv(input: &Path, output: &Path, cfg: &DetectorConfig) -> Result<u
     for (idx, line) in reader.lines().enumerate() {
         let line_no = idx + 1;
         let line = line.map_err(read_err)?;
-        let line = line.trim_end_matches('\r');
+        // Spreadsheet exports often start with a byte-order mark and end lines with CR.
+        let line = line.trim_end_matches('\r').trim_start_matches('\u{feff}');
         if line.trim().is_empty() {
             continue;
         }
@@ -296,6 +297,18 @@ mod tests {
         );
         let msg = res.expect_err("must fail").to_string();
         assert!(msg.contains("nope.csv: cannot read"), "{msg}");
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        // Headerless, so the mark sits on a data row's timestamp.
+        let (res, dir) = run("\u{feff}2014-02-14 14:30:00,1\r\n2014-02-14 14:35:00,2\r\n");
+        assert_eq!(res.expect("scored"), 2);
+        let out = fs::read_to_string(dir.path().join("out.csv")).expect("output");
+        assert_eq!(
+            out,
+            "timestamp,anomaly_score\n2014-02-14 14:30:00,0\n2014-02-14 14:35:00,0\n"
+        );
     }
 
     #[test]

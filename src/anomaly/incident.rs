@@ -57,6 +57,7 @@ fn band_distance(value: f64, expected: f64, low: f64, high: f64) -> f64 {
     }
 }
 
+/// A lone new extreme scores 0.75: it reaches `High` only by its distance.
 fn severity(score: f64, distance: f64, value: f64, expected: f64) -> Severity {
     // A few-fold change of a positive metric (latency, error rate) is critical even
     // when the series is noisy enough to keep the band distance modest.
@@ -68,7 +69,7 @@ fn severity(score: f64, distance: f64, value: f64, expected: f64) -> Severity {
     let fold = ratio.max(1.0 / ratio.max(f64::MIN_POSITIVE));
     if (score >= 0.9 && distance >= 4.0) || (distance >= 2.0 && fold >= 3.0) {
         Severity::Critical
-    } else if score >= 0.75 || distance >= 3.0 {
+    } else if score >= 0.8 || distance >= 3.0 {
         Severity::High
     } else if score >= 0.6 || distance >= 1.5 {
         Severity::Medium
@@ -178,16 +179,9 @@ mod tests {
     #[test]
     fn healthy_week_is_quiet() {
         for kpi in ALL {
-            for seed in 1..=3 {
+            for seed in 1..=6 {
                 let s = healthy(kpi, seed, 7);
                 let inc = week_incidents(&s);
-                eprintln!(
-                    "{kpi:?} seed {seed}: {} incidents {:?}",
-                    inc.len(),
-                    inc.iter()
-                        .map(|i| ((i.start_ts - GA) / 60, i.reason, i.points))
-                        .collect::<Vec<_>>()
-                );
                 assert!(
                     inc.len() < 5,
                     "{kpi:?} seed {seed}: {} incidents: {inc:#?}",
@@ -278,6 +272,7 @@ mod tests {
         assert_eq!(severity(0.55, 2.5, 310.0, 100.0), Severity::Critical);
         assert_eq!(severity(0.8, 1.2, 105.0, 100.0), Severity::High);
         assert_eq!(severity(0.62, 1.0, 104.0, 100.0), Severity::Medium);
+        assert_eq!(severity(0.75, 1.2, 106.0, 100.0), Severity::Medium);
         assert_eq!(severity(0.5, 0.8, 101.0, 100.0), Severity::Low);
         assert_eq!(
             serde_json::to_string(&Severity::Critical).expect("json"),
