@@ -97,6 +97,14 @@ fn value(summary: &crate::baseline::WindowSummary, service: &str, kpi: Kpi) -> O
         .filter(|v| v.is_finite())
 }
 
+/// A signed change in the KPI's unit, readable (memory in MiB).
+fn fmt_delta(kpi: Kpi, v: f64) -> String {
+    match kpi {
+        Kpi::MemoryBytes => format!("{:+.1} MiB", v / 1_048_576.0),
+        _ => format!("{v:+.3} {}", kpi.unit()),
+    }
+}
+
 /// Analyses one KPI of one service.
 pub fn analyse_kpi(
     service: &str,
@@ -145,8 +153,19 @@ pub fn analyse_kpi(
     } else {
         fit.slope_high < 0.0
     };
+    // A step is reported only when two flat segments explain the days better
+    // than the trend line does; a steady leak is a trend, not a step.
+    let line_cost: f64 = x
+        .iter()
+        .zip(&vs)
+        .map(|(d, v)| (v - (fit.intercept + fit.slope * d)).abs())
+        .sum();
+    let whole_cost: f64 = {
+        let m = stats::median(&vs);
+        vs.iter().map(|v| (v - m).abs()).sum()
+    };
     let changepoint_day = stats::changepoint(&vs)
-        .filter(|(_, gain)| *gain >= 0.5)
+        .filter(|(_, gain)| *gain >= 0.5 && (1.0 - gain) * whole_cost < line_cost)
         .map(|(k, _)| ds[k]);
     let mut comparisons = vec![BaselineComparison {
         baseline: "ga".into(),
@@ -226,13 +245,12 @@ pub fn analyse_kpi(
         _ => "low",
     };
     let mut explanation = format!(
-        "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {:+.3} {}/day [{:+.3}, {:+.3}]",
+        "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {}/day [{}, {}]",
         kpi.format(last),
         kpi.format(v0),
-        fit.slope,
-        kpi.unit(),
-        fit.slope_low,
-        fit.slope_high
+        fmt_delta(kpi, fit.slope),
+        fmt_delta(kpi, fit.slope_low),
+        fmt_delta(kpi, fit.slope_high)
     );
     if let Some(cp) = changepoint_day {
         explanation.push_str(&format!(", step from day {cp}"));

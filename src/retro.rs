@@ -506,12 +506,20 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     if rollback_recommended {
         recs.push("Do not promote this release further until the P0 items are closed; re-run the watch on the fixed build.".into());
     }
+    // One recommendation per service and step day, naming every KPI that stepped.
+    let mut steps: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
     for r in reg
         .regressions
         .iter()
         .filter(|r| r.pattern == Pattern::Step)
     {
-        recs.push(format!("Bisect the changes deployed just before day {} for {}: its {} stepped up then and stayed.", r.changepoint_day.unwrap_or(0), r.service, r.kpi));
+        steps
+            .entry((r.service.clone(), r.changepoint_day.unwrap_or(0)))
+            .or_default()
+            .push(r.kpi.name().to_string());
+    }
+    for ((svc, day), kpis) in steps {
+        recs.push(format!("Bisect the changes deployed just before day {day} for {svc}: its {} stepped up then and stayed.", kpis.join(", ")));
     }
     for r in reg.regressions.iter().filter(|r| r.kpi == Kpi::MemoryBytes) {
         recs.push(format!(
