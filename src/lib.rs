@@ -16,3 +16,12 @@ pub mod source;
 pub mod stats;
 
 pub use error::{Error, Result};
+pub mod baseline;
+pub mod cli;
+pub mod drift;
+pub mod health;
+pub mod pipeline;
+pub mod regression;
+pub mod retro;
+pub mod schema;
+pub mod slo;

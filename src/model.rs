@@ -143,7 +143,9 @@ pub type KpiSamples = BTreeMap<Kpi, Vec<f64>>;
 /// A half-open time window `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
+    /// Start (inclusive).
     pub start: DateTime<Utc>,
+    /// End (exclusive).
     pub end: DateTime<Utc>,
 }
 
@@ -173,6 +175,7 @@ impl Window {
 /// A KPI time series of one service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Series {
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// `(unix seconds, value)`, ascending; NaN marks a missing point.
     pub points: Vec<(i64, f64)>,
@@ -221,6 +224,7 @@ impl ArtifactMeta {
 /// `{"recommended": bool, "reasons": [...]}` wherever a rollback verdict appears.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RollbackRecommendation {
+    /// True when at least one rollback rule fired.
     pub recommended: bool,
     /// One sentence per rule that fired, with the numbers that made it fire.
     pub reasons: Vec<String>,

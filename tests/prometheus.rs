@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use prom_support::{self as sp, Misbehave};
-use tars::model::{Kpi, Series, Window, OVERALL};
+use tars::model::{Kpi, KpiValues, Series, Window, OVERALL};
 use tars::prom::{self, PromArgs, PromConfig};
 use tars::source::{MetricsSource, SourceError, WindowKpis};
 
@@ -27,8 +27,8 @@ type Worst = BTreeMap<Kpi, (f64, f64)>;
 
 fn compare(label: &str, got: &WindowKpis, truth: &WindowKpis, worst: &mut Worst) -> Vec<String> {
     let mut bad = Vec::new();
-    let mut rows: Vec<(String, &BTreeMap<Kpi, f64>, Option<&BTreeMap<Kpi, f64>>)> =
-        vec![(OVERALL.to_string(), &truth.overall, Some(&got.overall))];
+    type Row<'a> = (String, &'a KpiValues, Option<&'a KpiValues>);
+    let mut rows: Vec<Row> = vec![(OVERALL.to_string(), &truth.overall, Some(&got.overall))];
     for (svc, t) in &truth.services {
         rows.push((svc.clone(), t, got.services.get(svc)));
     }
@@ -295,8 +295,10 @@ fn check_backend(server: &sp::Server) {
     assert_eq!(msg.lines().count(), 1, "{msg}");
 
     // No data where data was expected.
-    let mut none = PromConfig::default();
-    none.selector = r#"service="no-such-service""#.into();
+    let none = PromConfig {
+        selector: r#"service="no-such-service""#.into(),
+        ..PromConfig::default()
+    };
     let src_none = prom::connect(&server.url, &PromArgs::default(), &none).expect("connect");
     let err = src_none
         .window_kpis(&Window::day(ga, 1))

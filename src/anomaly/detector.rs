@@ -1,24 +1,42 @@
-//! Streaming anomaly detector: one pass, no look-ahead, O(1) state per series.
+//! Streaming anomaly detector: one pass, no look-ahead, bounded state per series.
 //!
-//! PLACEHOLDER implementation (plain EWMA + z-score) that fixes the interface the
-//! pipeline relies on; the real detector replaces the internals, not the signatures.
+//! Stages (see `docs/anomaly-detection.md` for the reasoning and the NAB scores):
+//! 1. Prediction: three models run side by side, a plain level and two seasonal ones
+//!    (time of day, time of week, 5-minute slots) whose profiles are learnt causally
+//!    from earlier days. The model with the lowest recent error is used.
+//! 2. Surprise: the residual of that model, over a slowly adapting scale, becomes a
+//!    bounded raw score in [0, 1).
+//! 3. Likelihood: a short average of raw scores is compared with the long-run
+//!    distribution of such averages; the distance into its upper tail is the score.
+//! 4. A value beyond everything seen so far by a margin ("new extreme") also scores.
+//! 5. Only the first point entering the tail is reported with its full score, and at
+//!    most one full-score onset per day.
 
 use serde::{Deserialize, Serialize};
 
 /// Parameters shared by every series (no per-series tuning).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct DetectorConfig {
-    /// Sensitivity: larger means fewer alerts (`--z-threshold`, `Z_THRESHOLD`).
+    /// Sensitivity (`--z-threshold`, `Z_THRESHOLD`): how many long-run standard
+    /// deviations the short-term average surprise must rise above its long-run mean
+    /// to alert. The score is exactly 0.5 at that distance, so the alert threshold on
+    /// `score` stays 0.5 whatever this value is. Larger means fewer alerts.
     pub z_threshold: f64,
-    /// Smoothing factor of the level estimate (`EWMA_ALPHA`), in (0, 1].
+    /// Smoothing factor of the level estimate (`EWMA_ALPHA`), in (0, 1]. The
+    /// residual scale adapts three times more slowly so that it does not swell on
+    /// every level shift.
     pub alpha: f64,
+    /// Points learnt before any alert can be raised.
+    pub warmup_points: u32,
 }
 
 impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
-            z_threshold: 3.0,
-            alpha: 0.3,
+            z_threshold: 4.5,
+            alpha: 0.03,
+            warmup_points: 300,
         }
     }
 }
@@ -26,89 +44,866 @@ impl Default for DetectorConfig {
 /// What the detector concluded about one point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointVerdict {
-    /// Anomaly score in [0, 1]; 0 for missing/non-finite input.
+    /// Anomaly score in [0, 1]; 0 for missing/non-finite input and during warm-up.
+    /// It reaches 0.5 where an alert starts; later points of the same alert, and
+    /// onsets within a day of the previous one, are reported at half their
+    /// likelihood so that a 0.5 threshold fires once per episode.
     pub score: f64,
+    /// Unsuppressed anomaly likelihood in [0, 1] (0.5 at the alert threshold).
+    pub likelihood: f64,
     /// True when this point starts or continues an alert.
     pub is_anomaly: bool,
-    /// The value the detector expected here (NaN during warm-up).
+    /// True only for the first point of an alert.
+    pub onset: bool,
+    /// The value the detector expected here (NaN before the first valid point).
     pub expected: f64,
-    /// Lower and upper edge of the normal band (NaN during warm-up).
+    /// Lower and upper edge of the normal band, `expected -/+ z_threshold` residual
+    /// standard deviations (NaN before the first valid point).
     pub band_low: f64,
     pub band_high: f64,
     /// Short machine-readable reason ("warmup", "normal", "spike_high", "spike_low", "new_extreme", "missing", ...).
     pub reason: &'static str,
 }
 
+const SLOT_SECS: i64 = 300;
+const DAY_SECS: i64 = 86_400;
+const WEEK_SECS: i64 = 7 * DAY_SECS;
+/// Pass number of a slot never visited.
+const NEVER: i32 = i32::MAX;
+const DAY_SLOTS: usize = 288;
+const WEEK_SLOTS: usize = 7 * DAY_SLOTS;
+/// Short averaging window of the likelihood stage: long enough that one noisy point
+/// does not alert, short enough that a step shows within minutes.
+const AVG_WINDOW: usize = 10;
+/// Residual (in mean absolute deviations) at which the raw score reaches 0.5. Large,
+/// so that the raw score is nearly quadratic in the residual over the usual range
+/// and saturates only for gross outliers (heavy tails cannot dominate the average).
+const RAW_HALF: f64 = 6.0;
+/// Rate of the long-run distribution of averaged raw scores (about a week of
+/// 5-minute points).
+const LONG_RATE: f64 = 1.0 / 2000.0;
+/// Floor of the long-run standard deviation: on a nearly perfect series the averages
+/// barely move, and a tiny variance would turn rounding noise into alerts.
+const LONG_SD_FLOOR: f64 = 0.02;
+/// Rate of the seasonal profile updates per visit of a slot.
+const PROFILE_RATE: f64 = 0.1;
+/// Per-visit profile rates: a plain average over the first visits (no bias towards
+/// the first day), then exponential forgetting; a table avoids a division per point.
+const PROFILE_RATES: [f64; 10] = {
+    let mut t = [PROFILE_RATE; 10];
+    let mut v = 0;
+    while v < 9 {
+        t[v] = 1.0 / (v as f64 + 1.0);
+        v += 1;
+    }
+    t
+};
+/// A seasonal model must beat the plain one by this factor (of mean absolute
+/// residual) to be used.
+const SEASONAL_GAIN: f64 = 0.9;
+/// Innovations beyond this many scales are clipped before they feed a scale or a
+/// profile, so one outlier cannot poison tomorrow's expectation.
+const CLIP: f64 = 8.0;
+/// A "new extreme" must exceed the range seen so far by this fraction of it.
+const EXTREME_MARGIN: f64 = 0.02;
+/// Score of a new extreme whose likelihood is lower: above the alert threshold.
+const EXTREME_SCORE: f64 = 0.75;
+/// An alert lasts until the likelihood falls below this (hysteresis against flicker).
+const EXIT_SCORE: f64 = 0.3;
+/// Minimum time between two full-score onsets.
+const REFRACTORY_SECS: i64 = 86_400;
+/// Outliers in a row on one side after which the level follows them unclipped.
+const SHIFT_RUN: u8 = 5;
+/// Mean absolute deviation to standard deviation for a normal distribution.
+const MAD_TO_SD: f64 = 1.2533;
+
+/// One five-minute slot of a seasonal profile.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    profile: f64,
+    /// Day (or week) number of the first visit; the slot may only predict later
+    /// passes. Within one pass a slot's later points would otherwise be "predicted"
+    /// by its first point, a last-value model that looks deceptively good.
+    pass: i32,
+    visits: u8,
+}
+
+/// Additive seasonal model: a profile per slot plus a level of the deseasonalised value.
+#[derive(Debug, Clone)]
+struct Seasonal {
+    slots: Box<[Slot]>,
+    level: f64,
+    /// Signed count of consecutive clipped innovations (see [`persist`]).
+    run: i8,
+    /// Mean absolute residual (clipped): the scale of the surprise, and the error
+    /// by which the model is chosen.
+    scale: f64,
+}
+
+impl Seasonal {
+    fn new(slots: usize) -> Self {
+        let empty = Slot {
+            profile: 0.0,
+            pass: NEVER,
+            visits: 0,
+        };
+        Self {
+            slots: vec![empty; slots].into_boxed_slice(),
+            level: 0.0,
+            run: 0,
+            scale: 0.0,
+        }
+    }
+
+    /// Prediction at `slot` in pass `period`, if an earlier pass has taught it.
+    #[inline]
+    fn predict(&self, slot: usize, period: i32) -> Option<f64> {
+        let s = &self.slots[slot];
+        (s.pass < period).then_some(s.profile + self.level)
+    }
+
+    /// `r` is the residual of this model's prediction, or of the plain level when the
+    /// slot is not `known` yet (then the model is the plain one).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn learn(
+        &mut self,
+        slot: usize,
+        x: f64,
+        r: f64,
+        known: bool,
+        rates: &Rates,
+        level_rate: f64,
+        floor: f64,
+        period: i32,
+    ) {
+        let lim = CLIP * larger(self.scale, floor);
+        self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
+        if known {
+            self.level += level_rate * persist(&mut self.run, r, lim);
+        }
+        let s = &mut self.slots[slot];
+        if s.pass == NEVER {
+            s.profile = x;
+            s.visits = 1;
+            s.pass = period;
+        } else {
+            // The profile follows the raw value, not value minus level: a level that
+            // is free to drift would otherwise be absorbed into newly seen slots
+            // only, leaving the old ones stale.
+            let pr = PROFILE_RATES[(s.visits as usize).min(PROFILE_RATES.len() - 1)];
+            s.profile += pr * clip(x - s.profile, lim);
+            s.visits = s.visits.saturating_add(1);
+        }
+    }
+}
+
+/// Calendar period number as stored in a slot (far-off dates saturate).
+#[inline(always)]
+fn period32(p: i64) -> i32 {
+    p.clamp(i32::MIN as i64, NEVER as i64 - 1) as i32
+}
+
+/// `x` limited to [-lim, lim]; plain comparisons compile to minsd/maxsd, unlike
+/// `f64::clamp` (which also asserts) or `f64::max` (which special-cases NaN).
+#[inline(always)]
+fn clip(x: f64, lim: f64) -> f64 {
+    let y = if x > lim { lim } else { x };
+    if y < -lim {
+        -lim
+    } else {
+        y
+    }
+}
+
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Innovation to feed a level: outliers are clipped, unless they persist on one
+/// side for a few points, which is a level shift the level must follow at once.
+#[inline]
+fn persist(run: &mut i8, r: f64, lim: f64) -> f64 {
+    if r > lim {
+        *run = if *run > 0 { run.saturating_add(1) } else { 1 };
+    } else if r < -lim {
+        *run = if *run < 0 { run.saturating_sub(1) } else { -1 };
+    } else {
+        *run = 0;
+        return r;
+    }
+    if run.unsigned_abs() >= SHIFT_RUN {
+        r
+    } else {
+        clip(r, lim)
+    }
+}
+
+/// Learning rates of one step (cumulative averages at the start, then fixed).
+#[derive(Debug, Clone, Copy)]
+struct Rates {
+    long: f64,
+    scale: f64,
+}
+
+impl Rates {
+    /// Cumulative averages (rate 1/n) until the fixed rate is reached, so that the
+    /// first points do not weigh as much as a long history.
+    #[cold]
+    fn early(n: f64, scale_rate: f64) -> Self {
+        let r = |fixed: f64| if n * fixed < 1.0 { 1.0 / n } else { fixed };
+        Self {
+            long: r(LONG_RATE),
+            scale: r(scale_rate),
+        }
+    }
+}
+
 /// One detector per series.
 #[derive(Debug, Clone)]
 pub struct StreamingDetector {
-    cfg: DetectorConfig,
-    mean: f64,
-    var: f64,
+    z: f64,
+    alpha: f64,
+    warmup: u64,
     n: u64,
+    // Plain level model.
+    level: f64,
+    run: i8,
+    scale: f64,
+    day: Seasonal,
+    week: Seasonal,
+    // Cached slot position so that regular timestamps avoid divisions.
+    week_slot: usize,
+    day_slot: usize,
+    /// Calendar day and week numbers of the current point.
+    day_no: i64,
+    week_no: i64,
+    slot_start: i64,
+    slot_valid: bool,
+    // Likelihood stage.
+    ring: [f64; AVG_WINDOW],
+    ring_pos: usize,
+    ring_sum: f64,
+    long_mean: f64,
+    long_var: f64,
+    /// Points after which every rate is at its fixed value.
+    settle_n: u64,
+    rates: Rates,
+    // New-extreme tracking.
+    min_seen: f64,
+    max_seen: f64,
+    // Alert state.
+    in_alert: bool,
+    last_onset_ts: Option<i64>,
 }
 
 impl StreamingDetector {
     pub fn new(cfg: DetectorConfig) -> Self {
+        let d = DetectorConfig::default();
+        // Out-of-range settings fall back to usable values rather than poisoning the state.
+        let z = if cfg.z_threshold.is_finite() {
+            cfg.z_threshold.clamp(1e-3, 1e6)
+        } else {
+            d.z_threshold
+        };
+        let alpha = if cfg.alpha.is_finite() {
+            cfg.alpha.clamp(1e-4, 1.0)
+        } else {
+            d.alpha
+        };
         Self {
-            cfg,
-            mean: 0.0,
-            var: 0.0,
+            z,
+            alpha,
+            warmup: cfg.warmup_points as u64,
             n: 0,
+            level: 0.0,
+            run: 0,
+            scale: 0.0,
+            day: Seasonal::new(DAY_SLOTS),
+            week: Seasonal::new(WEEK_SLOTS),
+            week_slot: 0,
+            day_slot: 0,
+            day_no: 0,
+            week_no: 0,
+            slot_start: 0,
+            slot_valid: false,
+            ring: [0.0; AVG_WINDOW],
+            ring_pos: 0,
+            ring_sum: 0.0,
+            long_mean: 0.0,
+            long_var: 0.0,
+            settle_n: (1.0 / LONG_RATE).max(3.0 / alpha).ceil() as u64,
+            rates: Rates::early(1.0, alpha / 3.0),
+            min_seen: f64::INFINITY,
+            max_seen: f64::NEG_INFINITY,
+            in_alert: false,
+            last_onset_ts: None,
         }
     }
 
-    /// Feeds the next point (timestamps in seconds, non-decreasing).
-    pub fn update(&mut self, _ts_secs: i64, value: f64) -> PointVerdict {
+    /// Slot of `ts` in the week and in the day; regular series stay on the fast path.
+    #[inline]
+    fn locate(&mut self, ts: i64) -> (usize, usize) {
+        if self.slot_valid {
+            let off = ts.wrapping_sub(self.slot_start);
+            if (0..SLOT_SECS).contains(&off) {
+                return (self.week_slot, self.day_slot);
+            }
+            if (SLOT_SECS..2 * SLOT_SECS).contains(&off) {
+                self.slot_start += SLOT_SECS;
+                self.week_slot += 1;
+                self.day_slot += 1;
+                if self.week_slot == WEEK_SLOTS {
+                    self.week_slot = 0;
+                    self.week_no += 1;
+                }
+                if self.day_slot == DAY_SLOTS {
+                    self.day_slot = 0;
+                    self.day_no += 1;
+                }
+                return (self.week_slot, self.day_slot);
+            }
+        }
+        let in_week = ts.rem_euclid(WEEK_SECS);
+        self.week_no = ts.div_euclid(WEEK_SECS);
+        self.day_no = ts.div_euclid(DAY_SECS);
+        self.week_slot = (in_week / SLOT_SECS) as usize;
+        self.day_slot = self.week_slot % DAY_SLOTS;
+        self.slot_start = ts - in_week % SLOT_SECS;
+        self.slot_valid = true;
+        (self.week_slot, self.day_slot)
+    }
+
+    /// Feeds the next point (timestamps in seconds, non-decreasing; other orders are
+    /// tolerated but degrade the seasonal model). Non-finite values count as missing.
+    #[inline]
+    pub fn update(&mut self, ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
             return PointVerdict {
                 score: 0.0,
+                likelihood: 0.0,
                 is_anomaly: false,
-                expected: self.mean,
+                onset: false,
+                expected: if self.n == 0 { f64::NAN } else { self.level },
                 band_low: f64::NAN,
                 band_high: f64::NAN,
                 reason: "missing",
             };
         }
+        let x = value;
         if self.n == 0 {
-            self.mean = value;
-            self.n = 1;
-            return PointVerdict {
-                score: 0.0,
-                is_anomaly: false,
-                expected: f64::NAN,
-                band_low: f64::NAN,
-                band_high: f64::NAN,
-                reason: "warmup",
-            };
+            self.level = x;
+            self.min_seen = x;
+            self.max_seen = x;
         }
-        let sd = self.var.sqrt();
-        let z = if sd > 0.0 {
-            (value - self.mean) / sd
+        self.n += 1;
+        let (wslot, dslot) = self.locate(ts_secs);
+
+        let p0 = self.level;
+        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
+        let pd = self.day.predict(dslot, day_no);
+        let pw = self.week.predict(wslot, week_no);
+        let r0 = x - p0;
+        let rd = x - pd.unwrap_or(p0);
+        let rw = x - pw.unwrap_or(p0);
+
+        let (pred, resid, scale) = if self.day.scale < SEASONAL_GAIN * self.scale
+            && self.day.scale <= self.week.scale
+        {
+            (
+                pd.unwrap_or(p0),
+                rd,
+                if pd.is_some() {
+                    self.day.scale
+                } else {
+                    self.scale
+                },
+            )
+        } else if self.week.scale < SEASONAL_GAIN * self.scale && self.week.scale < self.day.scale {
+            (
+                pw.unwrap_or(p0),
+                rw,
+                if pw.is_some() {
+                    self.week.scale
+                } else {
+                    self.scale
+                },
+            )
+        } else {
+            (p0, r0, self.scale)
+        };
+        // Keeps a constant series from dividing by zero without making it insensitive.
+        let floor = 1e-9 + 1e-6 * p0.abs();
+        let sigma = larger(scale, floor);
+
+        // Raw surprise in [0, 1): r²/(r²+h²) needs neither sqrt nor exp.
+        let r2 = resid * resid;
+        let h = RAW_HALF * sigma;
+        let raw = r2 / (r2 + h * h);
+        // inf/inf on absurd magnitudes: that is maximal surprise.
+        let raw = if raw.is_nan() { 1.0 } else { raw };
+
+        self.ring_sum += raw - self.ring[self.ring_pos];
+        self.ring[self.ring_pos] = raw;
+        self.ring_pos = if self.ring_pos + 1 == AVG_WINDOW {
+            0
+        } else {
+            self.ring_pos + 1
+        };
+        let avg = self.ring_sum * (1.0 / AVG_WINDOW as f64);
+        let dev = avg - self.long_mean;
+        let var = larger(self.long_var, LONG_SD_FLOOR * LONG_SD_FLOOR);
+        // (dev/sd)² / ((dev/sd)² + z²): 0.5 exactly at dev = z·sd, monotone, no sqrt.
+        let mut likelihood = if dev > 0.0 && self.n > 1 {
+            dev * dev / (dev * dev + self.z * self.z * var)
         } else {
             0.0
         };
-        let expected = self.mean;
-        let band = self.cfg.z_threshold * sd;
-        let a = self.cfg.alpha;
-        let d = value - self.mean;
-        self.mean += a * d;
-        self.var = (1.0 - a) * (self.var + a * d * d);
-        self.n += 1;
-        let is_anomaly = self.n > 30 && z.abs() >= self.cfg.z_threshold;
+        if self.n <= self.settle_n {
+            self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
+        }
+        let lr = self.rates.long;
+        self.long_mean += lr * dev;
+        self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
+
+        let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
+        let extreme = x > self.max_seen + margin || x < self.min_seen - margin;
+        self.max_seen = larger(self.max_seen, x);
+        self.min_seen = if x < self.min_seen { x } else { self.min_seen };
+        let mut reason = if resid >= 0.0 {
+            "spike_high"
+        } else {
+            "spike_low"
+        };
+        if extreme && EXTREME_SCORE > likelihood {
+            likelihood = EXTREME_SCORE;
+            reason = "new_extreme";
+        }
+
+        self.learn(
+            x,
+            dslot,
+            wslot,
+            r0,
+            rd,
+            rw,
+            pd.is_some(),
+            pw.is_some(),
+            floor,
+        );
+        // One test for all: a non-finite term makes the sum non-finite.
+        if !(self.level + self.long_mean + self.long_var).is_finite() {
+            // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
+            *self = Self::new(DetectorConfig {
+                z_threshold: self.z,
+                alpha: self.alpha,
+                warmup_points: self.warmup as u32,
+            });
+        }
+
+        let band = self.z * sigma * MAD_TO_SD;
+        let (band_low, band_high) = (pred - band, pred + band);
+        // At most 1 by construction; this also maps a NaN to 0.
+        let likelihood = if likelihood > 0.0 { likelihood } else { 0.0 };
+        if self.n <= self.warmup {
+            return PointVerdict {
+                score: 0.0,
+                likelihood,
+                is_anomaly: false,
+                onset: false,
+                expected: pred,
+                band_low,
+                band_high,
+                reason: "warmup",
+            };
+        }
+        let tail = likelihood >= if self.in_alert { EXIT_SCORE } else { 0.5 };
+        let onset = tail && !self.in_alert;
+        self.in_alert = tail;
+        let fresh = onset
+            && self
+                .last_onset_ts
+                .is_none_or(|t| ts_secs.saturating_sub(t) >= REFRACTORY_SECS);
+        if fresh {
+            self.last_onset_ts = Some(ts_secs);
+        }
+        let score = if !tail {
+            reason = "normal";
+            likelihood
+        } else if fresh {
+            likelihood
+        } else {
+            0.5 * likelihood
+        };
         PointVerdict {
-            score: (z.abs() / (2.0 * self.cfg.z_threshold)).min(1.0),
-            is_anomaly,
-            expected,
-            band_low: expected - band,
-            band_high: expected + band,
-            reason: if !is_anomaly {
-                "normal"
-            } else if z > 0.0 {
-                "spike_high"
-            } else {
-                "spike_low"
-            },
+            score,
+            likelihood,
+            is_anomaly: tail,
+            onset,
+            expected: pred,
+            band_low,
+            band_high,
+            reason,
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn learn(
+        &mut self,
+        x: f64,
+        dslot: usize,
+        wslot: usize,
+        r0: f64,
+        rd: f64,
+        rw: f64,
+        d_known: bool,
+        w_known: bool,
+        floor: f64,
+    ) {
+        let a = self.alpha;
+        let rates = self.rates;
+        // The first residual sets the scale unclipped: there is nothing to clip against yet.
+        let c0 = if self.n <= 2 {
+            r0.abs()
+        } else {
+            clip(r0, CLIP * larger(self.scale, floor)).abs()
+        };
+        self.scale += rates.scale * (c0 - self.scale);
+        self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
+        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
+        self.day
+            .learn(dslot, x, rd, d_known, &rates, a, floor, day_no);
+        self.week
+            .learn(wslot, x, rw, w_known, &rates, a, floor, week_no);
+    }
+}
+
+/// Deterministic synthetic series shared by the unit tests of this module tree.
+#[cfg(test)]
+pub(crate) mod sim {
+    /// Seeded xorshift generator: tests must not depend on an external RNG's stream.
+    pub struct Rng(u64);
+
+    impl Rng {
+        pub fn new(seed: u64) -> Self {
+            Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        }
+        pub fn uniform(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+        pub fn normal(&mut self) -> f64 {
+            let (u, v) = (self.uniform(), self.uniform());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        }
+        pub fn poisson(&mut self, mean: f64) -> f64 {
+            let limit = (-mean).exp();
+            let (mut k, mut p) = (0.0, self.uniform());
+            while p > limit {
+                k += 1.0;
+                p *= self.uniform();
+            }
+            k
+        }
+    }
+
+    /// 2026-01-05 09:00 UTC, a GA at the start of a working day.
+    pub const GA: i64 = 1_767_603_600;
+
+    /// Daily cycle in [-1, 1], peaking mid-afternoon.
+    pub fn daily(ts: i64) -> f64 {
+        let h = ts.rem_euclid(86_400) as f64 / 3600.0;
+        ((h - 9.0) / 24.0 * std::f64::consts::TAU).sin()
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    pub enum Kpi {
+        /// p95 latency in ms: daily load curve, log-normal noise.
+        Latency,
+        /// 5xx ratio: Poisson error counts over ~2000 requests a minute.
+        ErrorRate,
+        /// Requests per second with a strong daily cycle.
+        Throughput,
+        /// CPU percent, noisy with occasional short bursts.
+        Cpu,
+    }
+
+    pub const ALL: [Kpi; 4] = [Kpi::Latency, Kpi::ErrorRate, Kpi::Throughput, Kpi::Cpu];
+
+    /// A healthy week at one-minute resolution: GA day plus `days` more.
+    pub fn healthy(kpi: Kpi, seed: u64, days: i64) -> Vec<(i64, f64)> {
+        let mut rng = Rng::new(seed);
+        (0..(days + 1) * 1440)
+            .map(|i| {
+                let ts = GA + 60 * i;
+                let d = daily(ts);
+                let v = match kpi {
+                    Kpi::Latency => 120.0 * (1.0 + 0.25 * d) * (0.08 * rng.normal()).exp(),
+                    Kpi::ErrorRate => {
+                        let requests = 2000.0 * (1.0 + 0.5 * d);
+                        rng.poisson(requests * 0.004) / requests
+                    }
+                    Kpi::Throughput => 1000.0 * (1.0 + 0.5 * d) + 25.0 * rng.normal(),
+                    Kpi::Cpu => {
+                        let burst = if rng.uniform() < 0.01 {
+                            10.0 * rng.uniform()
+                        } else {
+                            0.0
+                        };
+                        (35.0 + 15.0 * d + 3.0 * rng.normal() + burst).clamp(0.0, 100.0)
+                    }
+                };
+                (ts, v)
+            })
+            .collect()
+    }
+
+    /// Multiplies the values in [start, start + minutes) by `factor`.
+    pub fn inject(series: &mut [(i64, f64)], start: i64, minutes: i64, factor: f64) {
+        for p in series
+            .iter_mut()
+            .filter(|p| p.0 >= start && p.0 < start + 60 * minutes)
+        {
+            p.1 *= factor;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sim::{Kpi, Rng, GA};
+    use super::*;
+
+    fn run(data: &[(i64, f64)]) -> Vec<PointVerdict> {
+        let mut det = StreamingDetector::new(DetectorConfig::default());
+        data.iter().map(|&(t, v)| det.update(t, v)).collect()
+    }
+
+    fn onsets(out: &[PointVerdict]) -> Vec<usize> {
+        out.iter()
+            .enumerate()
+            .filter(|(_, v)| v.onset)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Bounded noise (uniform, sd 1): after warm-up no value can be a record by
+    /// chance, so every alert is the test's doing.
+    fn noisy(n: usize, seed: u64) -> Vec<(i64, f64)> {
+        let mut rng = Rng::new(seed);
+        (0..n)
+            .map(|i| {
+                (
+                    GA + 300 * i as i64,
+                    100.0 + 3f64.sqrt() * (2.0 * rng.uniform() - 1.0),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn constant_series_never_alerts() {
+        for c in [0.0, 1.0, -3.5, 1e9] {
+            let data: Vec<_> = (0..5000).map(|i| (GA + 60 * i, c)).collect();
+            let out = run(&data);
+            assert!(
+                out.iter().all(|v| v.score == 0.0 && !v.is_anomaly),
+                "constant {c}"
+            );
+            assert_eq!(out[4000].expected, c);
+        }
+    }
+
+    #[test]
+    fn spike_after_warmup_alerts_once() {
+        let mut data = noisy(3000, 7);
+        data[1500].1 += 15.0;
+        let out = run(&data);
+        assert_eq!(onsets(&out), vec![1500]);
+        assert!(out[1500].score >= 0.5 && out[1500].score <= 1.0);
+        assert!(out
+            .iter()
+            .enumerate()
+            .all(|(i, v)| i == 1500 || v.score < 0.5));
+        assert_eq!(out[1500].reason, "new_extreme");
+    }
+
+    #[test]
+    fn spike_during_warmup_is_not_reported() {
+        let mut data = noisy(1000, 3);
+        data[100].1 += 50.0;
+        let out = run(&data);
+        assert_eq!(out[100].reason, "warmup");
+        assert_eq!(out[100].score, 0.0);
+        assert!(onsets(&out).is_empty());
+    }
+
+    #[test]
+    fn level_shift_alerts_at_onset_then_readapts() {
+        let mut data = noisy(4000, 11);
+        for p in &mut data[2000..] {
+            p.1 += 6.0;
+        }
+        let out = run(&data);
+        let on = onsets(&out);
+        assert!(!on.is_empty() && on[0] >= 2000 && on[0] <= 2003, "{on:?}");
+        // Re-adapted: the alert has ended and the new level is expected.
+        assert!(!out[2600].is_anomaly);
+        assert!(
+            (out[3000].expected - 106.0).abs() < 1.0,
+            "{}",
+            out[3000].expected
+        );
+        assert!(out[2300..].iter().all(|v| v.score < 0.5));
+    }
+
+    #[test]
+    fn downward_shift_is_reported_low() {
+        let mut data = noisy(3000, 5);
+        for p in &mut data[2000..] {
+            p.1 -= 8.0;
+        }
+        let out = run(&data);
+        let on = onsets(&out);
+        assert!(!on.is_empty() && on[0] <= 2003, "{on:?}");
+        assert!(matches!(out[on[0]].reason, "spike_low" | "new_extreme"));
+    }
+
+    #[test]
+    fn learnt_daily_pattern_stops_alerting() {
+        // Square wave (busy 08:00-20:00) at 5-minute resolution: the plain level is
+        // surprised twice a day, the seasonal profile is not.
+        let mut rng = Rng::new(2);
+        let data: Vec<_> = (0..288 * 10)
+            .map(|i| {
+                let ts = GA + 300 * i;
+                let h = ts.rem_euclid(86_400) / 3600;
+                (
+                    ts,
+                    if (8..20).contains(&h) { 200.0 } else { 50.0 } + rng.normal(),
+                )
+            })
+            .collect();
+        let out = run(&data);
+        assert!(
+            onsets(&out).iter().all(|&i| i < 288 * 2),
+            "{:?}",
+            onsets(&out)
+        );
+        // The profile really predicts the edge, not a lagging level.
+        let edge = (288 * 9..288 * 10)
+            .find(|&i| data[i].1 > 150.0 && data[i - 1].1 < 150.0)
+            .expect("edge");
+        assert!(
+            (out[edge].expected - 200.0).abs() < 10.0,
+            "{}",
+            out[edge].expected
+        );
+    }
+
+    #[test]
+    fn off_season_value_alerts() {
+        let mut data = super::sim::healthy(Kpi::Throughput, 4, 4);
+        // Daytime load in the middle of the night of day 3: within the range seen so
+        // far, so only the seasonal expectation can tell.
+        let night = GA + 3 * 86_400 + 15 * 3600;
+        for p in data
+            .iter_mut()
+            .filter(|p| p.0 >= night && p.0 < night + 3600)
+        {
+            p.1 = 1450.0;
+        }
+        let out = run(&data);
+        let i = data.iter().position(|p| p.0 == night).expect("night");
+        assert!(
+            out[i..i + 5].iter().any(|v| v.onset),
+            "{:?}",
+            &out[i..i + 5]
+        );
+    }
+
+    #[test]
+    fn flat_line_then_change_alerts() {
+        let mut data: Vec<_> = (0..2000).map(|i| (GA + 60 * i, 5.0)).collect();
+        data[1500].1 = 6.0;
+        let out = run(&data);
+        assert_eq!(onsets(&out), vec![1500]);
+    }
+
+    #[test]
+    fn missing_points_change_nothing() {
+        let clean = noisy(1200, 9);
+        let mut holey = Vec::new();
+        for (i, &(t, v)) in clean.iter().enumerate() {
+            holey.push((t, v));
+            if i % 7 == 0 {
+                holey.push((t + 1, [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][i % 3]));
+            }
+        }
+        let a = run(&clean);
+        let b: Vec<_> = run(&holey)
+            .into_iter()
+            .filter(|v| v.reason != "missing")
+            .collect();
+        assert_eq!(a, b);
+        let out = run(&holey);
+        assert!(out
+            .iter()
+            .filter(|v| v.reason == "missing")
+            .all(|v| v.score == 0.0 && !v.is_anomaly));
+    }
+
+    #[test]
+    fn absurd_magnitudes_stay_in_range() {
+        let data: Vec<_> = (0..1000)
+            .map(|i| (i * 60, if i % 2 == 0 { f64::MAX } else { -f64::MAX }))
+            .collect();
+        for v in run(&data) {
+            assert!((0.0..=1.0).contains(&v.score) && (0.0..=1.0).contains(&v.likelihood));
+        }
+    }
+
+    #[test]
+    fn bad_config_falls_back_to_usable_values() {
+        let cfg = DetectorConfig {
+            z_threshold: f64::NAN,
+            alpha: -1.0,
+            warmup_points: 0,
+        };
+        let mut det = StreamingDetector::new(cfg);
+        for i in 0..100 {
+            let v = det.update(i * 60, (i % 3) as f64);
+            assert!((0.0..=1.0).contains(&v.score));
+        }
+        let restored: DetectorConfig =
+            serde_json::from_str(r#"{"z_threshold": 5.0}"#).expect("partial config");
+        assert_eq!(restored.alpha, DetectorConfig::default().alpha);
+        assert_eq!(restored.z_threshold, 5.0);
+    }
+
+    #[test]
+    fn slot_cache_matches_direct_computation() {
+        let mut det = StreamingDetector::new(DetectorConfig::default());
+        let mut rng = Rng::new(1);
+        let mut ts = -1_000_000i64;
+        for _ in 0..20_000 {
+            ts += (rng.uniform() * 700.0) as i64 - 50;
+            let (w, d) = det.locate(ts);
+            let expect_w = (ts.rem_euclid(WEEK_SLOTS as i64 * SLOT_SECS) / SLOT_SECS) as usize;
+            assert_eq!((w, d), (expect_w, expect_w % DAY_SLOTS), "ts {ts}");
+            assert_eq!(
+                (det.day_no, det.week_no),
+                (ts.div_euclid(DAY_SECS), ts.div_euclid(WEEK_SECS)),
+                "ts {ts}"
+            );
         }
     }
 }

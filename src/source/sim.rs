@@ -68,12 +68,15 @@ pub enum InjectionKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Injection {
     pub kind: InjectionKind,
+    /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     /// KPIs the problem moves.
     pub kpis: Vec<Kpi>,
+    /// Start (inclusive).
     pub start: DateTime<Utc>,
     /// `None` when the problem lasts to the end of the simulation.
     pub end: Option<DateTime<Utc>>,
+    /// What to do or what was found.
     pub description: String,
 }
 
@@ -424,12 +427,12 @@ fn simulate(
         .iter()
         .find(|x| x.kind == InjectionKind::MemoryLeak)
         .map(|x| x.start.timestamp());
-    // A restart every ~4 days per service; none for a leaking service, so the
+    // A restart about once a week per service; none for a leaking service, so the
     // injected trend stays the ground truth the tests check.
     let restart_p = if leak_start.is_some() {
         0.0
     } else {
-        1.0 / (4.0 * 1440.0)
+        1.0 / (7.0 * 1440.0)
     };
     let mut out = Vec::with_capacity(minutes);
     let mut mem_wander = 0.0f64;

@@ -1,0 +1,206 @@
+//! GA-day baseline (`tars ga-kpi`) and the per-window KPI collection that the
+//! daily stability summaries reuse.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Pricing;
+use crate::error::{Error, Result};
+use crate::model::{ArtifactMeta, Kpi, KpiSamples, KpiValues, Window, OVERALL};
+use crate::source::MetricsSource;
+
+/// Step of the sample vectors kept for significance tests: 15 minutes gives
+/// 96 samples a day, enough for a rank test and short enough to keep each
+/// sample an aggregate of many requests.
+pub const SAMPLE_STEP_SECS: u32 = 900;
+
+/// KPIs of one service over a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceKpis {
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    /// Aggregated values over the window (a KPI without data is absent).
+    pub kpis: KpiValues,
+    /// Estimated cost of running the service for a day at this window's usage, USD.
+    pub cost_per_day_usd: f64,
+    /// Process restarts seen in the window.
+    pub restarts: u64,
+    /// 15-minute samples per KPI, for the drift significance test.
+    pub samples: KpiSamples,
+}
+
+/// KPIs of every service and the fleet over one window: the body shared by
+/// the GA baseline and the daily stability summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WindowSummary {
+    /// Fleet availability, percent (the runbook's `.overall_availability`).
+    pub overall_availability: f64,
+    /// Fleet error rate, percent (`.error_rate`).
+    pub error_rate: f64,
+    /// Fleet p50 latency, ms.
+    pub p50_latency_ms: f64,
+    /// Fleet p95 latency, ms.
+    pub p95_latency_ms: f64,
+    /// Fleet p99 latency, ms (`.p99_latency_ms`).
+    pub p99_latency_ms: f64,
+    /// Fleet request rate, req/s.
+    pub throughput_rps: f64,
+    /// Fleet CPU, cores.
+    pub cpu_cores: f64,
+    /// Fleet resident memory, bytes.
+    pub memory_bytes: f64,
+    /// Estimated fleet cost per day at this window's usage, USD.
+    pub cost_per_day_usd: f64,
+    /// Per service.
+    pub services: Vec<ServiceKpis>,
+    /// Warnings from the metrics backend.
+    pub warnings: Vec<String>,
+}
+
+impl WindowSummary {
+    /// Values of `service` (or [`OVERALL`]).
+    pub fn values(&self, service: &str) -> Option<KpiValues> {
+        if service == OVERALL {
+            let mut v = KpiValues::new();
+            for k in Kpi::ALL {
+                let x = self.overall(k);
+                if x.is_finite() {
+                    v.insert(k, x);
+                }
+            }
+            return Some(v);
+        }
+        self.services
+            .iter()
+            .find(|s| s.service == service)
+            .map(|s| s.kpis.clone())
+    }
+
+    /// A fleet-wide KPI value.
+    pub fn overall(&self, kpi: Kpi) -> f64 {
+        match kpi {
+            Kpi::Availability => self.overall_availability,
+            Kpi::ErrorRate => self.error_rate,
+            Kpi::P50LatencyMs => self.p50_latency_ms,
+            Kpi::P95LatencyMs => self.p95_latency_ms,
+            Kpi::P99LatencyMs => self.p99_latency_ms,
+            Kpi::ThroughputRps => self.throughput_rps,
+            Kpi::CpuCores => self.cpu_cores,
+            Kpi::MemoryBytes => self.memory_bytes,
+        }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceKpis> {
+        self.services.iter().find(|s| s.service == name)
+    }
+}
+
+/// The GA-day baseline, `ga_kpis/ga_kpi_summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GaKpiSummary {
+    #[serde(flatten)]
+    pub meta: ArtifactMeta,
+    /// The GA instant; day N is the 24 h from GA + N days.
+    pub ga_timestamp: DateTime<Utc>,
+    #[serde(flatten)]
+    pub summary: WindowSummary,
+}
+
+/// Reads every KPI of `window` from `source`: aggregates plus 15-minute samples.
+pub fn collect_window(
+    source: &dyn MetricsSource,
+    window: &Window,
+    pricing: &Pricing,
+) -> Result<WindowSummary> {
+    let agg = source.window_kpis(window)?;
+    let mut services: Vec<ServiceKpis> = agg
+        .services
+        .iter()
+        .map(|(name, values)| {
+            let kpis = finite(values);
+            ServiceKpis {
+                service: name.clone(),
+                cost_per_day_usd: cost(pricing, &kpis),
+                restarts: agg.restarts.get(name).copied().unwrap_or(0),
+                kpis,
+                samples: KpiSamples::new(),
+            }
+        })
+        .collect();
+    if services.is_empty() {
+        return Err(Error::Source(crate::source::SourceError::NoData {
+            server: source.describe(),
+            what: format!("any service in {} .. {}", window.start, window.end),
+        }));
+    }
+    for kpi in Kpi::ALL {
+        for series in source.kpi_series(kpi, window, SAMPLE_STEP_SECS)? {
+            if let Some(s) = services.iter_mut().find(|s| s.service == series.service) {
+                let v: Vec<f64> = series
+                    .points
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|v| v.is_finite())
+                    .collect();
+                s.samples.insert(kpi, v);
+            }
+        }
+    }
+    let overall = finite(&agg.overall);
+    let get = |k: Kpi| overall.get(&k).copied().unwrap_or(f64::NAN);
+    Ok(WindowSummary {
+        overall_availability: get(Kpi::Availability),
+        error_rate: get(Kpi::ErrorRate),
+        p50_latency_ms: get(Kpi::P50LatencyMs),
+        p95_latency_ms: get(Kpi::P95LatencyMs),
+        p99_latency_ms: get(Kpi::P99LatencyMs),
+        throughput_rps: get(Kpi::ThroughputRps),
+        cpu_cores: get(Kpi::CpuCores),
+        memory_bytes: get(Kpi::MemoryBytes),
+        cost_per_day_usd: services.iter().map(|s| s.cost_per_day_usd).sum(),
+        services,
+        warnings: agg.warnings,
+    })
+    .and_then(check_overall)
+}
+
+/// NaN cannot be written to JSON; a fleet value must exist for the runbook fields.
+fn check_overall(s: WindowSummary) -> Result<WindowSummary> {
+    for k in Kpi::ALL {
+        if !s.overall(k).is_finite() {
+            return Err(Error::Other(format!(
+                "the metrics source returned no fleet-wide value for {k}"
+            )));
+        }
+    }
+    Ok(s)
+}
+
+fn finite(v: &KpiValues) -> KpiValues {
+    v.iter()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(k, x)| (*k, *x))
+        .collect()
+}
+
+fn cost(p: &Pricing, v: &KpiValues) -> f64 {
+    let g = |k| v.get(&k).copied().unwrap_or(0.0);
+    p.cost_per_day(g(Kpi::CpuCores), g(Kpi::MemoryBytes), g(Kpi::ThroughputRps))
+}
+
+/// Computes the GA baseline over day 0.
+pub fn ga_baseline(
+    source: &dyn MetricsSource,
+    ga: DateTime<Utc>,
+    pricing: &Pricing,
+    now: DateTime<Utc>,
+) -> Result<GaKpiSummary> {
+    let window = Window::day(ga, 0);
+    let summary = collect_window(source, &window, pricing)?;
+    Ok(GaKpiSummary {
+        meta: ArtifactMeta::new("ga_kpi_summary", &source.describe(), vec![], window, now),
+        ga_timestamp: ga,
+        summary,
+    })
+}

@@ -1,0 +1,686 @@
+//! Command-line interface: parses flags (with the seeds' environment
+//! fallbacks), resolves one [`Config`], picks the metrics source, and calls
+//! [`crate::pipeline`]. Errors are rendered once, here.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use crate::anomaly::detector::DetectorConfig;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Window;
+use crate::pipeline::{self, layout};
+use crate::prom::{self, PromArgs};
+use crate::source::sim::{Scenario, Simulator, DEFAULT_SEED};
+use crate::source::MetricsSource;
+
+/// GA timestamp used when neither `--ga-timestamp` nor `GA_TIMESTAMP` is set.
+pub const DEFAULT_GA: &str = "2025-11-18T00:00:00Z";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tars",
+    version,
+    about = "Watch a release through its first week: baseline, drift, anomalies, health, regression, retrospective."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage for days 0-7 on the built-in simulator.
+    Demo(DemoArgs),
+    /// Capture the GA-day (day 0) KPI baseline.
+    GaKpi(GaKpiArgs),
+    /// Compare one day (1-7) with the GA baseline.
+    StabilityMonitor(StabilityArgs),
+    /// Detect anomalies, continuously (default) or once.
+    AnomalyDetector(AnomalyArgs),
+    /// Score one day's health 0-100.
+    HealthReport(HealthArgs),
+    /// Analyse the week's trends and regressions (day 7).
+    RegressionAnalyzer(RegressionArgs),
+    /// Write the GA + 7 days retrospective.
+    Retro(RetroArgs),
+    /// Inspect the KPI catalogue.
+    Kpi(KpiArgs),
+    /// Print the JSON Schema of every artifact, or write them to a directory.
+    Schema(SchemaArgs),
+    /// Serve a read-only Docker Engine API proxy.
+    DockerApi(crate::docker_api::DockerApiArgs),
+}
+
+/// Where metrics come from, shared by the commands that read them.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Prometheus-compatible server (Prometheus, Thanos, Mimir, VictoriaMetrics).
+    #[arg(long, env = "PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+    /// `sim[:SCENARIO[:SEED]]`, `prometheus` or `file:DIR` (recorded responses).
+    /// Default: prometheus when a URL is set, else the simulator's healthy release.
+    #[arg(long, env = "TARS_SOURCE")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub prom: PromArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Configuration file (thresholds, prices, detector, KPI catalogue).
+    #[arg(long, env = "TARS_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Base of the data layout.
+    #[arg(long, env = "TARS_DATA_DIR", default_value = "/data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the artifacts.
+    #[arg(long, default_value = "./tars-demo")]
+    pub data_dir: PathBuf,
+    /// Which simulated release to watch.
+    #[arg(long, value_enum, default_value = "regressions")]
+    pub scenario: Scenario,
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    #[arg(long, env = "TARS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GaKpiArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Directory for ga_kpi_summary.json (default DATA_DIR/ga_kpis).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// GA instant, RFC 3339.
+    #[arg(long, env = "GA_TIMESTAMP")]
+    pub ga_timestamp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StabilityArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Directory for day_NN_summary.json (default DATA_DIR/stability).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// Day to analyse, 1-7.
+    #[arg(long, env = "DAY_NUMBER")]
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
+    pub day_number: u32,
+    /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
+    #[arg(long)]
+    pub ga_baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnomalyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Events file (default DATA_DIR/anomalies/anomaly_events.json).
+    #[arg(long)]
+    pub output_file: Option<PathBuf>,
+    /// The GA baseline, which fixes the GA instant (default DATA_DIR/ga_kpis/ga_kpi_summary.json if present).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// GA instant when there is no baseline file, RFC 3339.
+    #[arg(long, env = "GA_TIMESTAMP")]
+    pub ga_timestamp: Option<String>,
+    /// Sensitivity: higher means fewer alerts.
+    #[arg(long, env = "Z_THRESHOLD")]
+    pub z_threshold: Option<f64>,
+    /// Smoothing factor of the detector's level estimate, in (0, 1].
+    #[arg(long, env = "EWMA_ALPHA")]
+    pub ewma_alpha: Option<f64>,
+    /// Evaluate once and exit instead of polling.
+    #[arg(long)]
+    pub once: bool,
+    /// Seconds between evaluations in continuous mode.
+    #[arg(long, default_value_t = 300)]
+    pub interval_secs: u64,
+    /// Start of the evaluated window (default GA), RFC 3339.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End of the evaluated window (default now, at most GA + 8 days), RFC 3339.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Analyse a file instead of a source: a saved query_range JSON response, or a
+    /// `timestamp,value` CSV (with --scores-csv).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// With a CSV --input: write `timestamp,anomaly_score` for every row here.
+    #[arg(long)]
+    pub scores_csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The day's stability summary (default DATA_DIR/stability/day_NN_summary.json).
+    #[arg(long)]
+    pub stability_data: Option<PathBuf>,
+    /// Anomaly events (default DATA_DIR/anomalies/anomaly_events.json; a missing file means none).
+    #[arg(long)]
+    pub anomaly_data: Option<PathBuf>,
+    /// Output (default DATA_DIR/health/day_NN_HEALTH.json).
+    #[arg(long)]
+    pub output_file: Option<PathBuf>,
+    /// Day, 1-7.
+    #[arg(long, env = "DAY_NUMBER")]
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
+    pub day_number: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct RegressionArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
+    #[arg(long)]
+    pub ga_baseline: Option<PathBuf>,
+    /// Directory with day_NN_summary.json files (default DATA_DIR/stability).
+    #[arg(long = "7day-summaries")]
+    pub summaries: Option<PathBuf>,
+    /// Output (default DATA_DIR/regression/regression_summary.json).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RetroArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Find every input under the data directory (the only mode; kept for the seeds' scripts).
+    #[arg(long)]
+    pub auto: bool,
+    /// Where the report goes (default TARS_OUTPUT_DIR, else DATA_DIR/output).
+    #[arg(long, env = "TARS_OUTPUT_DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    #[command(subcommand)]
+    pub action: KpiAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KpiAction {
+    /// Validate the KPI templates against the server and report which have data.
+    Check {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Write one `<artifact>.schema.json` per artifact here instead of printing.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Print the Markdown field reference (docs/artifacts.md) instead.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Usage(format!("{flag}: '{s}' is not an RFC 3339 timestamp ({e})")))
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::from_file(p),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Opens the metrics source named by the flags.
+pub fn open_source(
+    args: &SourceArgs,
+    cfg: &Config,
+    ga: DateTime<Utc>,
+) -> Result<Box<dyn MetricsSource>> {
+    let spec = match (&args.source, &args.prometheus_url) {
+        (Some(s), _) => s.clone(),
+        (None, Some(_)) => "prometheus".to_string(),
+        (None, None) => "sim".to_string(),
+    };
+    if spec == "prometheus" {
+        let url = args.prometheus_url.as_deref().ok_or_else(|| {
+            Error::Usage("--source prometheus needs --prometheus-url (or PROMETHEUS_URL)".into())
+        })?;
+        return Ok(prom::connect(url, &args.prom, &cfg.prometheus)?);
+    }
+    if let Some(dir) = spec.strip_prefix("file:") {
+        return Ok(prom::replay(Path::new(dir), &cfg.prometheus)?);
+    }
+    if spec == "sim" || spec.starts_with("sim:") {
+        let mut parts = spec.split(':').skip(1);
+        let scenario = match parts.next() {
+            None | Some("") => Scenario::Healthy,
+            Some(name) => Scenario::from_name(name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--source: unknown scenario '{name}' (healthy, regressions, rollback)"
+                ))
+            })?,
+        };
+        let seed = match parts.next() {
+            None => DEFAULT_SEED,
+            Some(s) => s
+                .parse()
+                .map_err(|_| Error::Usage(format!("--source: seed '{s}' is not a whole number")))?,
+        };
+        return Ok(Box::new(Simulator::new(scenario, seed, ga)));
+    }
+    Err(Error::Usage(format!(
+        "--source: '{spec}' is not sim[:SCENARIO[:SEED]], prometheus or file:DIR"
+    )))
+}
+
+fn ga_from(flag: Option<&str>) -> Result<DateTime<Utc>> {
+    parse_time(flag.unwrap_or(DEFAULT_GA), "--ga-timestamp")
+}
+
+fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<DetectorConfig> {
+    let mut d = cfg.detector;
+    if let Some(z) = z {
+        if !(z.is_finite() && z > 0.0) {
+            return Err(Error::Usage(format!(
+                "--z-threshold must be a positive number, got {z}"
+            )));
+        }
+        d.z_threshold = z;
+    }
+    if let Some(a) = alpha {
+        if !(a.is_finite() && a > 0.0 && a <= 1.0) {
+            return Err(Error::Usage(format!(
+                "--ewma-alpha (EWMA_ALPHA) must be in (0, 1], got {a}"
+            )));
+        }
+        d.alpha = a;
+    }
+    Ok(d)
+}
+
+fn say(msg: impl AsRef<str>) {
+    eprintln!("{}", msg.as_ref());
+}
+
+/// Runs a parsed command.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(a) => demo(a),
+        Command::GaKpi(a) => {
+            let cfg = load_config(a.common.config.as_deref())?;
+            let ga = ga_from(a.ga_timestamp.as_deref())?;
+            let source = open_source(&a.source, &cfg, ga)?;
+            let out = a
+                .output_dir
+                .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR));
+            let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &out, &cfg)?;
+            for w in &s.summary.warnings {
+                say(format!("warning: {w}"));
+            }
+            println!(
+                "GA baseline written to {}: availability {:.3} %, error rate {:.3} %, p99 {:.1} ms over {} services.",
+                path.display(),
+                s.summary.overall_availability,
+                s.summary.error_rate,
+                s.summary.p99_latency_ms,
+                s.summary.services.len()
+            );
+            Ok(())
+        }
+        Command::StabilityMonitor(a) => {
+            let cfg = load_config(a.common.config.as_deref())?;
+            pipeline::check_day(a.day_number, "--day-number")?;
+            let baseline = a
+                .ga_baseline
+                .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR).join(layout::GA_FILE));
+            let ga = pipeline::read_baseline(&baseline)?.ga_timestamp;
+            let source = open_source(&a.source, &cfg, ga)?;
+            let out = a
+                .output_dir
+                .unwrap_or_else(|| a.common.data_dir.join(layout::STABILITY_DIR));
+            let (path, s) =
+                pipeline::run_stability(source.as_ref(), &baseline, a.day_number, &out, &cfg)?;
+            for w in &s.summary.warnings {
+                say(format!("warning: {w}"));
+            }
+            println!(
+                "Day {} summary written to {}: {} of {} KPIs drifted, rollback recommended: {}.",
+                a.day_number,
+                path.display(),
+                s.drift_analysis.drifted_metrics,
+                s.drift_analysis.total_metrics,
+                s.rollback_recommendation.recommended
+            );
+            for r in &s.rollback_recommendation.reasons {
+                println!("  rollback: {r}");
+            }
+            Ok(())
+        }
+        Command::AnomalyDetector(a) => anomaly(a),
+        Command::HealthReport(a) => {
+            let cfg = load_config(a.common.config.as_deref())?;
+            pipeline::check_day(a.day_number, "--day-number")?;
+            let d = &a.common.data_dir;
+            let stability = a.stability_data.unwrap_or_else(|| {
+                layout::find_day(&d.join(layout::STABILITY_DIR), a.day_number, "summary.json")
+                    .unwrap_or_else(|| {
+                        d.join(layout::STABILITY_DIR)
+                            .join(layout::day_summary(a.day_number))
+                    })
+            });
+            let anomalies = a
+                .anomaly_data
+                .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
+            let out = a.output_file.unwrap_or_else(|| {
+                d.join(layout::HEALTH_DIR)
+                    .join(layout::day_health(a.day_number))
+            });
+            let (path, h) = pipeline::run_health(&stability, &anomalies, &out, a.day_number, &cfg)?;
+            println!(
+                "Day {} health {:.1} ({:?}) written to {}: {} degradation(s), rollback recommended: {}.",
+                a.day_number,
+                h.health_score,
+                h.status,
+                path.display(),
+                h.degradations.len(),
+                h.rollback_recommendation.recommended
+            );
+            Ok(())
+        }
+        Command::RegressionAnalyzer(a) => {
+            let cfg = load_config(a.common.config.as_deref())?;
+            let d = &a.common.data_dir;
+            let baseline = a
+                .ga_baseline
+                .unwrap_or_else(|| d.join(layout::GA_DIR).join(layout::GA_FILE));
+            let dir = a.summaries.unwrap_or_else(|| d.join(layout::STABILITY_DIR));
+            let out = a
+                .output
+                .unwrap_or_else(|| d.join(layout::REGRESSION_DIR).join(layout::REGRESSION_FILE));
+            let (path, r) = pipeline::run_regression(&baseline, &dir, &out, &cfg)?;
+            println!(
+                "Regression summary written to {}: {} regression(s), {} transient issue(s), rollback recommended: {}.",
+                path.display(),
+                r.regressions.len(),
+                r.transient_issues.len(),
+                r.rollback_recommendation.recommended
+            );
+            for x in &r.regressions {
+                println!("  {}", x.explanation);
+            }
+            Ok(())
+        }
+        Command::Retro(a) => {
+            let cfg = load_config(a.common.config.as_deref())?;
+            let out = a
+                .output_dir
+                .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
+            let (md, json, r) = pipeline::run_retro(&a.common.data_dir, &out, &cfg)?;
+            println!("{}", r.executive_summary.headline);
+            println!("Retrospective: {} and {}", md.display(), json.display());
+            Ok(())
+        }
+        Command::Kpi(KpiArgs {
+            action: KpiAction::Check { source, common },
+        }) => {
+            let cfg = load_config(common.config.as_deref())?;
+            let url = source.prometheus_url.as_deref().ok_or_else(|| {
+                Error::Usage("kpi check needs --prometheus-url (or PROMETHEUS_URL)".into())
+            })?;
+            println!("{}", prom::kpi_check(url, &source.prom, &cfg.prometheus)?);
+            Ok(())
+        }
+        Command::Schema(a) if a.markdown => {
+            print!("{}", crate::schema::markdown());
+            Ok(())
+        }
+        Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
+        Command::DockerApi(a) => {
+            crate::docker_api::run(a).map_err(|e| Error::Other(format!("docker-api: {e}")))
+        }
+    }
+}
+
+fn anomaly(a: AnomalyArgs) -> Result<()> {
+    let cfg = load_config(a.common.config.as_deref())?;
+    let det = detector_config(&cfg, a.z_threshold, a.ewma_alpha)?;
+    let d = &a.common.data_dir;
+    let out = a
+        .output_file
+        .clone()
+        .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
+    if let Some(input) = &a.input {
+        // A labelled CSV is scored one series at a time, as NAB is: start from the
+        // detector's own default sensitivity rather than the watch's.
+        let is_csv = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let det = if is_csv {
+            let mut base = cfg.clone();
+            base.detector.z_threshold = DetectorConfig::default().z_threshold;
+            detector_config(&base, a.z_threshold, a.ewma_alpha)?
+        } else {
+            det
+        };
+        return anomaly_input(input, a.scores_csv.as_deref(), &out, &det);
+    }
+    if a.scores_csv.is_some() {
+        return Err(Error::Usage("--scores-csv needs a CSV --input".into()));
+    }
+    let default_baseline = d.join(layout::GA_DIR).join(layout::GA_FILE);
+    let baseline = a
+        .baseline
+        .clone()
+        .or_else(|| default_baseline.is_file().then_some(default_baseline));
+    let (ga, inputs) = match (&baseline, &a.ga_timestamp) {
+        (Some(b), _) => (
+            pipeline::read_baseline(b)?.ga_timestamp,
+            vec![b.display().to_string()],
+        ),
+        (None, t) => (ga_from(t.as_deref())?, vec![]),
+    };
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time(s, "--since"))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| parse_time(s, "--until"))
+        .transpose()?;
+    let source = open_source(&a.source, &cfg, ga)?;
+    loop {
+        let window = pipeline::anomaly_window(ga, since, until, Utc::now());
+        let res = pipeline::run_anomaly_once(
+            source.as_ref(),
+            Some(ga),
+            &window,
+            &out,
+            inputs.clone(),
+            &det,
+        );
+        match res {
+            Ok(o) => println!(
+                "Evaluated {} series ({} points) over {} .. {}: {} incident(s) in the window, {} in {}.",
+                o.run.series_evaluated,
+                o.run.points_evaluated,
+                window.start,
+                window.end,
+                o.new_events.len(),
+                o.total_events,
+                out.display()
+            ),
+            Err(e) if !a.once => say(format!("tars anomaly-detector: {e} (retrying in {} s)", a.interval_secs)),
+            Err(e) => return Err(e),
+        }
+        if a.once {
+            return Ok(());
+        }
+        std::thread::sleep(StdDuration::from_secs(a.interval_secs.max(1)));
+    }
+}
+
+fn anomaly_input(
+    input: &Path,
+    scores: Option<&Path>,
+    out: &Path,
+    det: &DetectorConfig,
+) -> Result<()> {
+    let is_csv = input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        let Some(scores) = scores else {
+            return Err(Error::Usage(
+                "a CSV --input needs --scores-csv OUT.csv".into(),
+            ));
+        };
+        let rows = crate::anomaly::eval::scores_csv(input, scores, det)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        println!(
+            "Scored {rows} rows of {} into {}.",
+            input.display(),
+            scores.display()
+        );
+        return Ok(());
+    }
+    if scores.is_some() {
+        return Err(Error::Usage(
+            "--scores-csv needs a CSV --input (timestamp,value)".into(),
+        ));
+    }
+    let series = prom::read_query_range_file(input)?;
+    let events = crate::anomaly::events::detect_series(&series, "value", "", det, None);
+    let (start, end) = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if start > end {
+        return Err(Error::bad(input, "the response holds no samples"));
+    }
+    let to = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
+    let window = Window {
+        start: to(start),
+        end: to(end + 1),
+    };
+    let n = events.len();
+    let total = crate::anomaly::events::merge_into_file(out, &window, events)?;
+    println!(
+        "Evaluated {} series ({} points) from {}: {n} incident(s), {total} in {}.",
+        series.len(),
+        series.iter().map(|s| s.points.len()).sum::<usize>(),
+        input.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn demo(a: DemoArgs) -> Result<()> {
+    let cfg = load_config(a.config.as_deref())?;
+    let ga = ga_from(None)?;
+    let sim = Simulator::new(a.scenario, a.seed, ga);
+    let started = std::time::Instant::now();
+    let o = pipeline::run_all(&sim, ga, &a.data_dir, &cfg)?;
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "day",
+        "health",
+        "status",
+        "degradations",
+        "worst",
+        "rollback",
+    ]);
+    for d in &o.days {
+        table.add_row(vec![
+            d.day.to_string(),
+            format!("{:.1}", d.health_score),
+            d.status.clone(),
+            d.degradations.to_string(),
+            d.worst.clone().unwrap_or_else(|| "-".into()),
+            if d.rollback {
+                "YES".into()
+            } else {
+                "no".into()
+            },
+        ]);
+    }
+    println!(
+        "Simulated release '{}' (seed {}), GA {ga}:",
+        a.scenario.name(),
+        a.seed
+    );
+    println!("{table}");
+    println!(
+        "{} anomaly incident(s), {} regression(s) on day 7; verdict: {}.",
+        o.anomaly_events,
+        o.regressions,
+        o.verdict.to_uppercase()
+    );
+    println!("Report: {}", o.report_md.display());
+    println!("        {}", o.report_json.display());
+    println!(
+        "All artifacts under {} ({:.1} s).",
+        a.data_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Entry point of `tars` and its aliases: `alias` is the subcommand an alias
+/// binary stands for (`tars-ga-kpi` → `ga-kpi`). Returns the exit code.
+pub fn run(alias: Option<&str>) -> i32 {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(sub) = alias {
+        if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
+            println!("tars-{sub} {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
+        let bin = args
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("tars-{sub}").into());
+        args.splice(0..1.min(args.len()), [bin, sub.into()]);
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let name = match alias {
+        Some(sub) => format!("tars-{sub}"),
+        None => "tars".to_string(),
+    };
+    match execute(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            e.exit_code()
+        }
+    }
+}

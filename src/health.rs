@@ -1,0 +1,396 @@
+//! The 0-100 daily health report (`tars health-report`): an itemised score,
+//! the day's degradations and a mitigation plan.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::anomaly::AnomalyEvent;
+use crate::config::Thresholds;
+use crate::drift::{DriftStatus, StabilitySummary};
+use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
+use crate::slo::ServiceSlo;
+
+/// Health bands of the runbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Excellent,
+    Good,
+    Fair,
+    Poor,
+}
+
+/// One line of the score's breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Deduction {
+    /// `drift`, `slo`, `anomalies` or `restarts`.
+    pub category: String,
+    /// What was deducted for (service and KPI, or a count).
+    pub item: String,
+    /// Points taken off the 100.
+    pub points: f64,
+    pub reason: String,
+}
+
+/// A degradation found on the day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Degradation {
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    pub kpi: String,
+    /// critical, high, medium or low.
+    pub severity: Severity,
+    /// Where it was found: `drift`, `slo` or `anomalies`.
+    pub source: String,
+    /// What to do or what was found.
+    pub description: String,
+    /// Relative change vs GA, percent, where it applies.
+    pub drift_percent: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+/// A recommended action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Mitigation {
+    /// P0 (now) .. P3 (when convenient).
+    pub priority: String,
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    pub action: String,
+    pub reason: String,
+}
+
+/// Anomaly counts of the day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AnomalySummary {
+    /// Anomaly incidents (grouped signals of one service) that started on the day.
+    pub total: usize,
+    /// Individual (service, KPI) events behind those incidents.
+    pub events: usize,
+    /// Counts per severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Counts per service.
+    pub by_service: BTreeMap<String, usize>,
+}
+
+/// `health/day_NN_HEALTH.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthReport {
+    #[serde(flatten)]
+    pub meta: ArtifactMeta,
+    /// Release day, 1-7 (day N is the 24 h from GA + N days).
+    pub day_number: u32,
+    /// 100 minus the deductions in `breakdown`, floored at 0.
+    pub health_score: f64,
+    pub status: HealthStatus,
+    /// Every deduction, so a reader sees why the score is what it is.
+    pub breakdown: Vec<Deduction>,
+    pub degradations: Vec<Degradation>,
+    pub mitigation_plan: Vec<Mitigation>,
+    pub anomaly_summary: AnomalySummary,
+    pub slo: Vec<ServiceSlo>,
+    pub rollback_recommendation: RollbackRecommendation,
+}
+
+/// Points per severity for drift findings, and their cap.
+fn drift_points(s: Severity) -> f64 {
+    match s {
+        Severity::Critical => 25.0,
+        Severity::High => 12.0,
+        Severity::Medium => 6.0,
+        Severity::Low => 2.0,
+    }
+}
+const DRIFT_CAP: f64 = 60.0;
+
+fn anomaly_points(s: Severity) -> f64 {
+    match s {
+        Severity::Critical => 4.0,
+        Severity::High => 2.0,
+        Severity::Medium => 1.0,
+        Severity::Low => 0.25,
+    }
+}
+const ANOMALY_CAP: f64 = 15.0;
+
+/// Band of a score.
+pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
+    if score >= t.health_excellent {
+        HealthStatus::Excellent
+    } else if score >= t.health_good {
+        HealthStatus::Good
+    } else if score >= t.health_fair {
+        HealthStatus::Fair
+    } else {
+        HealthStatus::Poor
+    }
+}
+
+fn priority(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "P0",
+        Severity::High => "P1",
+        Severity::Medium => "P2",
+        Severity::Low => "P3",
+    }
+}
+
+fn mitigation_for(d: &Degradation) -> Option<Mitigation> {
+    let svc = &d.service;
+    let action = match Kpi::from_name(&d.kpi) {
+        Some(Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs) => format!(
+            "Compare {svc}'s latency profile with the GA build (traces of slow requests, downstream calls, pool waits); scale out if CPU-bound; roll {svc} back if p99 stays over the SLO."
+        ),
+        Some(Kpi::ErrorRate | Kpi::Availability) => format!(
+            "Read {svc}'s 5xx logs for the window, check its dependencies' health, and roll {svc} back if the error rate does not return under the SLO budget."
+        ),
+        Some(Kpi::MemoryBytes) => format!(
+            "Take heap profiles of {svc} an hour apart to find the growth; schedule rolling restarts as a stop-gap and alert before the memory limit."
+        ),
+        Some(Kpi::CpuCores) => format!("Profile {svc}'s CPU and check autoscaling headroom; find the code path that got more expensive."),
+        Some(Kpi::ThroughputRps) => format!("Check {svc}'s upstream callers, routing and client errors: traffic that disappears is failing before it reaches us."),
+        None => format!("Review the anomaly incidents of {svc} and correlate them with deploys and dependency alerts."),
+    };
+    Some(Mitigation {
+        priority: priority(d.severity).to_string(),
+        service: svc.clone(),
+        action,
+        reason: d.description.clone(),
+    })
+}
+
+/// Builds the day's health report.
+pub fn health_report(
+    day: &StabilitySummary,
+    events: &[&AnomalyEvent],
+    previous_score: Option<f64>,
+    meta: ArtifactMeta,
+    t: &Thresholds,
+) -> HealthReport {
+    let mut breakdown = Vec::new();
+    let mut degradations = Vec::new();
+
+    let mut drift_total = 0.0;
+    for c in day
+        .metrics_comparison
+        .iter()
+        .filter(|c| c.service != OVERALL)
+    {
+        let Some(sev) = c.severity else { continue };
+        let source = if c.status == DriftStatus::SloBreach {
+            "slo"
+        } else {
+            "drift"
+        };
+        degradations.push(Degradation {
+            service: c.service.clone(),
+            kpi: c.kpi.name().to_string(),
+            severity: sev,
+            source: source.to_string(),
+            description: c.explanation.clone(),
+            drift_percent: Some(c.drift_percent),
+            p_value: c.p_value,
+        });
+        let pts = drift_points(sev).min(DRIFT_CAP - drift_total);
+        if pts > 0.0 {
+            drift_total += pts;
+            breakdown.push(Deduction {
+                category: source.to_string(),
+                item: format!("{} {}", c.service, c.kpi),
+                points: pts,
+                reason: c.explanation.clone(),
+            });
+        }
+    }
+
+    let on_pace = 100.0 / crate::slo::HORIZON_DAYS;
+    for s in &day.slo {
+        if s.fast_burn {
+            let reason = format!(
+                "{}: peak 1-hour error-budget burn rate {:.1}x, i.e. {:.1} % of the 7-day budget in one hour (fast-burn limit 3.4x = 2 %).",
+                s.service,
+                s.peak_burn_rate_1h,
+                s.peak_burn_rate_1h / (crate::slo::HORIZON_DAYS * 24.0) * 100.0
+            );
+            breakdown.push(Deduction {
+                category: "slo".into(),
+                item: format!("{} error budget", s.service),
+                points: 5.0,
+                reason: reason.clone(),
+            });
+            if !degradations
+                .iter()
+                .any(|d| d.service == s.service && d.kpi == "error_rate")
+            {
+                // A burst too short to move the day's distribution still burns budget fast.
+                degradations.push(Degradation {
+                    service: s.service.clone(),
+                    kpi: "error_rate".into(),
+                    severity: Severity::High,
+                    source: "slo".into(),
+                    description: reason,
+                    drift_percent: None,
+                    p_value: None,
+                });
+            }
+        }
+        if s.error_budget_consumed_pct > on_pace {
+            breakdown.push(Deduction {
+                category: "slo".into(),
+                item: format!("{} budget pace", s.service),
+                points: 3.0,
+                reason: format!(
+                    "{} used {:.1} % of the 7-day error budget in one day (on pace is {on_pace:.1} %).",
+                    s.service, s.error_budget_consumed_pct
+                ),
+            });
+        }
+        if s.latency_breached {
+            let reason = format!(
+                "{}: only {:.1} % of 15-minute windows met p99 <= {:.0} ms (target {:.0} %).",
+                s.service,
+                s.latency_good_windows_pct,
+                t.p99_latency_slo_ms,
+                t.latency_slo_target_pct
+            );
+            breakdown.push(Deduction {
+                category: "slo".into(),
+                item: format!("{} latency SLO", s.service),
+                points: 5.0,
+                reason: reason.clone(),
+            });
+            if !degradations
+                .iter()
+                .any(|d| d.service == s.service && d.kpi == "p99_latency_ms")
+            {
+                degradations.push(Degradation {
+                    service: s.service.clone(),
+                    kpi: "p99_latency_ms".into(),
+                    severity: Severity::Medium,
+                    source: "slo".into(),
+                    description: reason,
+                    drift_percent: None,
+                    p_value: None,
+                });
+            }
+        }
+    }
+
+    // Count incidents (events of one service grouped in time), not signals: a
+    // restart that moves five KPIs is one thing that happened.
+    let mut incidents: BTreeMap<&str, (&str, Severity, usize)> = BTreeMap::new();
+    for e in events {
+        let entry = incidents.entry(e.incident_id.as_str()).or_insert((e.service.as_str(), e.severity, 0));
+        entry.1 = entry.1.max(e.severity);
+        entry.2 += 1;
+    }
+    let mut summary = AnomalySummary { total: incidents.len(), events: events.len(), ..Default::default() };
+    let mut anomaly_total = 0.0;
+    for (service, sev, _) in incidents.values() {
+        *summary.by_severity.entry(*sev).or_insert(0) += 1;
+        *summary.by_service.entry(service.to_string()).or_insert(0) += 1;
+        anomaly_total += anomaly_points(*sev);
+    }
+    if anomaly_total > 0.0 {
+        breakdown.push(Deduction {
+            category: "anomalies".into(),
+            item: format!("{} incident(s)", incidents.len()),
+            points: anomaly_total.min(ANOMALY_CAP),
+            reason: format!(
+                "{} anomaly incident(s) ({} signal(s)) started this day ({}); 4/2/1/0.25 points per critical/high/medium/low incident, at most {ANOMALY_CAP}.",
+                incidents.len(),
+                events.len(),
+                summary.by_severity.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    // An anomaly shows that something unusual happened, not how much it hurt:
+    // on its own it is at most a high degradation; critical needs SLO or drift evidence.
+    for e in events.iter().filter(|e| e.severity >= Severity::High) {
+        degradations.push(Degradation {
+            service: e.service.clone(),
+            kpi: e.kpi.clone(),
+            severity: e.severity.min(Severity::High),
+            source: "anomalies".into(),
+            description: e.explanation.clone(),
+            drift_percent: None,
+            p_value: None,
+        });
+    }
+    for (svc, n) in &summary.by_service {
+        if *n >= t.anomalies_per_day_medium {
+            degradations.push(Degradation {
+                service: svc.clone(),
+                kpi: "anomalies".into(),
+                severity: Severity::Medium,
+                source: "anomalies".into(),
+                description: format!("{svc} had {n} anomaly incidents this day (limit {}).", t.anomalies_per_day_medium),
+                drift_percent: None,
+                p_value: None,
+            });
+        }
+    }
+    for s in &day.summary.services {
+        if s.restarts > 2 {
+            breakdown.push(Deduction {
+                category: "restarts".into(),
+                item: s.service.clone(),
+                points: 2.0,
+                reason: format!("{} restarted {} times this day.", s.service, s.restarts),
+            });
+        }
+    }
+
+    let total: f64 = breakdown.iter().map(|d| d.points).sum();
+    let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
+    degradations.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.service.cmp(&b.service))
+            .then(a.kpi.cmp(&b.kpi))
+    });
+    let mut plan: Vec<Mitigation> = Vec::new();
+    for d in &degradations {
+        if let Some(m) = mitigation_for(d) {
+            // One action per service and kind of action is enough.
+            if !plan
+                .iter()
+                .any(|p| p.service == m.service && p.action == m.action)
+            {
+                plan.push(m);
+            }
+        }
+    }
+
+    let mut rollback = day.rollback_recommendation.clone();
+    if let Some(prev) = previous_score {
+        if score < t.health_rollback && prev < t.health_rollback {
+            rollback.reasons.push(format!(
+                "health score {score:.1} today and {prev:.1} yesterday: under {:.0} for two consecutive days.",
+                t.health_rollback
+            ));
+        }
+    }
+    if score < t.health_fair && plan.is_empty() {
+        rollback.reasons.push(format!(
+            "health score {score:.1} is under {:.0} and there is no mitigation to try.",
+            t.health_fair
+        ));
+    }
+    rollback.recommended = !rollback.reasons.is_empty();
+
+    HealthReport {
+        meta,
+        day_number: day.day_number,
+        health_score: score,
+        status: status_for(score, t),
+        breakdown,
+        degradations,
+        mitigation_plan: plan,
+        anomaly_summary: summary,
+        slo: day.slo.clone(),
+        rollback_recommendation: rollback,
+    }
+}

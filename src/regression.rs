@@ -1,0 +1,347 @@
+//! Day-7 regression analysis (`tars regression-analyzer`): a robust trend
+//! per KPI with a confidence interval, a changepoint, comparisons against
+//! several baselines, and a severity that follows from effect and confidence.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::GaKpiSummary;
+use crate::config::Thresholds;
+use crate::drift::{degradation, severity_for, DriftStatus, StabilitySummary};
+use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity};
+use crate::stats;
+
+/// How a regression behaves over the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pattern {
+    /// A step that began on `changepoint_day` and stayed.
+    Step,
+    /// A steady slope (a leak, growing load).
+    Trend,
+    /// Bad on some days, recovered by the last one.
+    Transient,
+    /// Nothing notable.
+    Stable,
+}
+
+/// Degradation of the last day against one baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineComparison {
+    /// `ga`, `day_1` or `previous_day`.
+    pub baseline: String,
+    pub baseline_value: f64,
+    pub current_value: f64,
+    /// Positive = worse, percent.
+    pub degradation_percent: f64,
+}
+
+/// One KPI of one service over the week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KpiTrend {
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    /// The KPI.
+    pub kpi: Kpi,
+    /// Unit of the KPI values.
+    pub unit: String,
+    /// Daily values, day 0 (GA) first; missing days are absent from `days`.
+    pub days: Vec<u32>,
+    pub values: Vec<f64>,
+    /// Theil-Sen slope per day, in the KPI's unit.
+    pub slope_per_day: f64,
+    /// Confidence interval of the slope.
+    pub slope_ci: [f64; 2],
+    /// Slope as percent of the GA value per day (positive = worsening).
+    pub worsening_pct_per_day: f64,
+    /// The slope's interval excludes zero on the bad side.
+    pub trend_significant: bool,
+    /// First day of a detected step, if any.
+    pub changepoint_day: Option<u32>,
+    pub comparisons: Vec<BaselineComparison>,
+    /// Days on which the daily test flagged drift (with its severity).
+    pub flagged_days: BTreeMap<u32, Severity>,
+    pub pattern: Pattern,
+    /// critical, high or medium when this is a regression.
+    pub severity: Option<Severity>,
+    /// high / medium / low.
+    pub confidence: String,
+    /// Days until a configured limit is reached at the current slope (memory).
+    pub days_to_limit: Option<f64>,
+    pub explanation: String,
+}
+
+/// `regression/regression_summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RegressionSummary {
+    #[serde(flatten)]
+    pub meta: ArtifactMeta,
+    /// Days analysed (0 = GA).
+    pub days_analyzed: Vec<u32>,
+    /// KPIs that regressed (severity present), worst first.
+    pub regressions: Vec<KpiTrend>,
+    /// Problems seen on some days that had recovered by the last day.
+    pub transient_issues: Vec<KpiTrend>,
+    /// Every KPI of every service.
+    pub trends: Vec<KpiTrend>,
+    pub severity_counts: BTreeMap<Severity, usize>,
+    pub rollback_recommendation: RollbackRecommendation,
+}
+
+fn value(summary: &crate::baseline::WindowSummary, service: &str, kpi: Kpi) -> Option<f64> {
+    summary
+        .service(service)
+        .and_then(|s| s.kpis.get(&kpi).copied())
+        .filter(|v| v.is_finite())
+}
+
+/// Analyses one KPI of one service.
+pub fn analyse_kpi(
+    service: &str,
+    kpi: Kpi,
+    ga: &GaKpiSummary,
+    days: &[&StabilitySummary],
+    t: &Thresholds,
+) -> Option<KpiTrend> {
+    let v0 = value(&ga.summary, service, kpi)?;
+    let mut ds = vec![0u32];
+    let mut vs = vec![v0];
+    let mut flagged = BTreeMap::new();
+    for d in days {
+        if let Some(v) = value(&d.summary, service, kpi) {
+            ds.push(d.day_number);
+            vs.push(v);
+        }
+        if let Some(c) = d
+            .metrics_comparison
+            .iter()
+            .find(|c| c.service == service && c.kpi == kpi)
+        {
+            if let (Some(s), DriftStatus::Drift | DriftStatus::SloBreach) = (c.severity, c.status) {
+                flagged.insert(d.day_number, s);
+            }
+        }
+    }
+    if ds.len() < 3 {
+        return None;
+    }
+    let x: Vec<f64> = ds.iter().map(|d| f64::from(*d)).collect();
+    let fit = stats::theil_sen(&x, &vs, t.confidence)?;
+    let last = *vs.last()?;
+    let last_day = *ds.last()?;
+    let bad_sign = match kpi.bad_direction() {
+        crate::model::BadDirection::Increase => 1.0,
+        crate::model::BadDirection::Decrease => -1.0,
+    };
+    let worsening = if v0.abs() > 1e-12 {
+        bad_sign * fit.slope / v0.abs() * 100.0
+    } else {
+        0.0
+    };
+    let trend_significant = if bad_sign > 0.0 {
+        fit.slope_low > 0.0
+    } else {
+        fit.slope_high < 0.0
+    };
+    let changepoint_day = stats::changepoint(&vs)
+        .filter(|(_, gain)| *gain >= 0.5)
+        .map(|(k, _)| ds[k]);
+    let mut comparisons = vec![BaselineComparison {
+        baseline: "ga".into(),
+        baseline_value: v0,
+        current_value: last,
+        degradation_percent: degradation(kpi, v0, last),
+    }];
+    if let Some(i) = ds.iter().position(|d| *d == 1) {
+        comparisons.push(BaselineComparison {
+            baseline: "day_1".into(),
+            baseline_value: vs[i],
+            current_value: last,
+            degradation_percent: degradation(kpi, vs[i], last),
+        });
+    }
+    if vs.len() >= 2 {
+        let p = vs[vs.len() - 2];
+        comparisons.push(BaselineComparison {
+            baseline: "previous_day".into(),
+            baseline_value: p,
+            current_value: last,
+            degradation_percent: degradation(kpi, p, last),
+        });
+    }
+    let deg_ga = comparisons[0].degradation_percent;
+    let last_flag = flagged.get(&last_day).copied();
+    // Severity: the last day's significant effect, escalated by a trend that is
+    // itself significant; a low drift is not a regression.
+    let mut severity = last_flag.filter(|s| *s >= Severity::Medium);
+    if severity.is_none() && last_flag.is_some() && trend_significant {
+        severity = Some(Severity::Medium);
+    }
+    if let Some(s) = severity {
+        if trend_significant
+            && s < Severity::High
+            && severity_for(kpi, deg_ga, t).is_some_and(|x| x >= Severity::High)
+        {
+            severity = Some(Severity::High);
+        }
+    }
+    // A leak: project the slope to the limit.
+    let mut days_to_limit = None;
+    if kpi == Kpi::MemoryBytes && fit.slope > 0.0 && trend_significant {
+        let left = (t.memory_limit_bytes - last) / fit.slope;
+        days_to_limit = Some(left.max(0.0));
+        if left <= 7.0 {
+            severity = Some(Severity::Critical);
+        } else if left <= 30.0 {
+            severity = severity.max(Some(Severity::High));
+        } else if severity.is_none() && worsening >= 2.0 {
+            severity = Some(Severity::Medium);
+        }
+    }
+    let pattern = if severity.is_some() {
+        if changepoint_day.is_some() && !(trend_significant && kpi == Kpi::MemoryBytes) {
+            Pattern::Step
+        } else {
+            Pattern::Trend
+        }
+    } else if flagged.values().any(|s| *s >= Severity::Medium) {
+        Pattern::Transient
+    } else {
+        Pattern::Stable
+    };
+    let p_last = days
+        .iter()
+        .find(|d| d.day_number == last_day)
+        .and_then(|d| {
+            d.metrics_comparison
+                .iter()
+                .find(|c| c.service == service && c.kpi == kpi)
+        })
+        .and_then(|c| c.p_value);
+    let confidence = match (p_last.is_some_and(|p| p < 0.001), trend_significant) {
+        (true, true) => "high",
+        (true, false) | (false, true) => "medium",
+        _ => "low",
+    };
+    let mut explanation = format!(
+        "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {:+.3} {}/day [{:+.3}, {:+.3}]",
+        kpi.format(last),
+        kpi.format(v0),
+        fit.slope,
+        kpi.unit(),
+        fit.slope_low,
+        fit.slope_high
+    );
+    if let Some(cp) = changepoint_day {
+        explanation.push_str(&format!(", step from day {cp}"));
+    }
+    if let Some(dl) = days_to_limit {
+        explanation.push_str(&format!(
+            ", {dl:.1} days to the {:.0} MiB limit",
+            t.memory_limit_bytes / 1048576.0
+        ));
+    }
+    explanation.push_str(&match (severity, pattern) {
+        (Some(s), _) => format!(": {s} regression ({confidence} confidence)."),
+        (None, Pattern::Transient) => format!(
+            ": transient, flagged on day(s) {} and recovered.",
+            flagged
+                .keys()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => ": stable.".to_string(),
+    });
+    Some(KpiTrend {
+        service: service.to_string(),
+        kpi,
+        unit: kpi.unit().to_string(),
+        days: ds,
+        values: vs,
+        slope_per_day: fit.slope,
+        slope_ci: [fit.slope_low, fit.slope_high],
+        worsening_pct_per_day: worsening,
+        trend_significant,
+        changepoint_day,
+        comparisons,
+        flagged_days: flagged,
+        pattern,
+        severity,
+        confidence: confidence.to_string(),
+        days_to_limit,
+        explanation,
+    })
+}
+
+/// Analyses every KPI of every service.
+pub fn analyse(
+    ga: &GaKpiSummary,
+    days: &[StabilitySummary],
+    meta: ArtifactMeta,
+    t: &Thresholds,
+) -> RegressionSummary {
+    let mut sorted: Vec<&StabilitySummary> = days.iter().collect();
+    sorted.sort_by_key(|d| d.day_number);
+    let mut trends = Vec::new();
+    for s in &ga.summary.services {
+        for kpi in Kpi::ALL {
+            if let Some(tr) = analyse_kpi(&s.service, kpi, ga, &sorted, t) {
+                trends.push(tr);
+            }
+        }
+    }
+    let mut regressions: Vec<KpiTrend> = trends
+        .iter()
+        .filter(|t| t.severity.is_some())
+        .cloned()
+        .collect();
+    regressions.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(
+            b.comparisons[0]
+                .degradation_percent
+                .total_cmp(&a.comparisons[0].degradation_percent),
+        )
+    });
+    let transient_issues: Vec<KpiTrend> = trends
+        .iter()
+        .filter(|t| t.pattern == Pattern::Transient)
+        .cloned()
+        .collect();
+    let mut severity_counts = BTreeMap::new();
+    for r in &regressions {
+        if let Some(s) = r.severity {
+            *severity_counts.entry(s).or_insert(0) += 1;
+        }
+    }
+    let mut reasons: Vec<String> = regressions
+        .iter()
+        .filter(|r| r.severity == Some(Severity::Critical) && r.kpi.is_slo())
+        .map(|r| format!("critical regression on an SLO metric: {}", r.explanation))
+        .collect();
+    if let Some(last) = sorted.last() {
+        reasons.extend(
+            last.rollback_recommendation
+                .reasons
+                .iter()
+                .map(|r| format!("day {}: {r}", last.day_number)),
+        );
+    }
+    reasons.dedup();
+    let mut days_analyzed = vec![0];
+    days_analyzed.extend(sorted.iter().map(|d| d.day_number));
+    RegressionSummary {
+        meta,
+        days_analyzed,
+        regressions,
+        transient_issues,
+        trends,
+        severity_counts,
+        rollback_recommendation: RollbackRecommendation {
+            recommended: !reasons.is_empty(),
+            reasons,
+        },
+    }
+}

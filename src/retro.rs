@@ -1,0 +1,659 @@
+//! The day-7 retrospective (`tars retro`): seven sections, each statement
+//! backed by the numbers it rests on, prioritised action items and process
+//! suggestions. Computed as a typed report, then rendered to Markdown.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::anomaly::AnomalyEvent;
+use crate::baseline::GaKpiSummary;
+use crate::config::Thresholds;
+use crate::drift::{DriftStatus, StabilitySummary};
+use crate::error::{Error, Result};
+use crate::health::HealthReport;
+use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
+use crate::regression::{Pattern, RegressionSummary};
+use crate::slo::week_budget_consumed;
+
+/// The week's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Healthy,
+    Drifting,
+    Rollback,
+}
+
+/// A statement and the numbers behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// What happened, in one sentence.
+    pub statement: String,
+    /// The numbers behind it.
+    pub evidence: String,
+}
+
+/// A prioritised follow-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionItem {
+    /// P0 (blocker) .. P3 (nice to have).
+    pub priority: String,
+    /// What to do or what was found.
+    pub description: String,
+    pub service: Option<String>,
+    /// The numbers behind it.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DayHealth {
+    /// Release day.
+    pub day: u32,
+    /// Health score, 0-100.
+    pub score: f64,
+    /// Health band.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExecutiveSummary {
+    /// healthy, drifting or rollback.
+    pub verdict: Verdict,
+    /// The verdict in one sentence with its main number.
+    pub headline: String,
+    pub health_scores: Vec<DayHealth>,
+    pub average_health: Option<f64>,
+    pub lowest_health: Option<f64>,
+    pub regressions_by_severity: BTreeMap<Severity, usize>,
+    pub anomaly_incidents: usize,
+    pub rollback_recommended: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceCost {
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    pub ga_cost_per_day_usd: f64,
+    pub last_cost_per_day_usd: f64,
+    pub change_percent: f64,
+    pub week_cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostAnalysis {
+    pub ga_cost_per_day_usd: f64,
+    pub last_cost_per_day_usd: f64,
+    pub change_percent: f64,
+    /// Estimated cost of days 0-7.
+    pub week_cost_usd: f64,
+    pub services: Vec<ServiceCost>,
+    /// What happened, in one sentence.
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceSloWeek {
+    /// Service name (the value of the grouping label, `service` by default).
+    pub service: String,
+    pub days_availability_met: usize,
+    pub days_latency_met: usize,
+    pub days: usize,
+    pub worst_availability: f64,
+    /// Share of the 7-day error budget used over the days seen, percent.
+    pub error_budget_consumed_pct: f64,
+    pub budget_exhausted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SloCompliance {
+    pub availability_slo_pct: f64,
+    pub p99_latency_slo_ms: f64,
+    pub services: Vec<ServiceSloWeek>,
+    pub all_met: bool,
+    /// What happened, in one sentence.
+    pub statement: String,
+}
+
+/// `output/GA_7DAY_RETROSPECTIVE.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Retrospective {
+    #[serde(flatten)]
+    pub meta: ArtifactMeta,
+    pub ga_timestamp: DateTime<Utc>,
+    pub days_covered: Vec<u32>,
+    pub executive_summary: ExecutiveSummary,
+    pub what_went_well: Vec<Finding>,
+    pub what_could_be_improved: Vec<Finding>,
+    pub unexpected_drifts: Vec<Finding>,
+    pub cost_analysis: CostAnalysis,
+    pub slo_compliance_summary: SloCompliance,
+    pub recommendations: Vec<String>,
+    pub action_items: Vec<ActionItem>,
+    pub process_improvements: Vec<String>,
+    pub rollback_recommendation: RollbackRecommendation,
+}
+
+/// Everything the retrospective reads.
+pub struct RetroInputs<'a> {
+    pub ga: &'a GaKpiSummary,
+    pub days: &'a [StabilitySummary],
+    pub health: &'a [HealthReport],
+    pub events: &'a [AnomalyEvent],
+    pub regression: &'a RegressionSummary,
+}
+
+fn priority(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "P0",
+        Severity::High => "P1",
+        Severity::Medium => "P2",
+        Severity::Low => "P3",
+    }
+}
+
+/// Builds the retrospective.
+pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) -> Retrospective {
+    let mut days: Vec<&StabilitySummary> = inp.days.iter().collect();
+    days.sort_by_key(|d| d.day_number);
+    let mut health: Vec<&HealthReport> = inp.health.iter().collect();
+    health.sort_by_key(|h| h.day_number);
+    let reg = inp.regression;
+
+    let scores: Vec<DayHealth> = health
+        .iter()
+        .map(|h| DayHealth {
+            day: h.day_number,
+            score: h.health_score,
+            status: format!("{:?}", h.status).to_lowercase(),
+        })
+        .collect();
+    let avg = (!scores.is_empty())
+        .then(|| scores.iter().map(|s| s.score).sum::<f64>() / scores.len() as f64);
+    let low = scores.iter().map(|s| s.score).reduce(f64::min);
+    let rollback_recommended = reg.rollback_recommendation.recommended;
+    let verdict = if rollback_recommended {
+        Verdict::Rollback
+    } else if !reg.regressions.is_empty() || low.is_some_and(|l| l < t.health_excellent) {
+        Verdict::Drifting
+    } else {
+        Verdict::Healthy
+    };
+    let headline = match verdict {
+        Verdict::Healthy => format!(
+            "The release held its GA baseline for {} days: no regression, lowest health score {}.",
+            days.len(),
+            low.map_or("n/a".into(), |l| format!("{l:.1}"))
+        ),
+        Verdict::Drifting => format!(
+            "The release is drifting: {} regression(s) ({}), lowest health score {}.",
+            reg.regressions.len(),
+            reg.severity_counts
+                .iter()
+                .rev()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            low.map_or("n/a".into(), |l| format!("{l:.1}"))
+        ),
+        Verdict::Rollback => format!(
+            "Roll back: {}",
+            reg.rollback_recommendation
+                .reasons
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "the regression analysis recommends it.".into())
+        ),
+    };
+
+    // What went well: services and SLOs that held.
+    let mut well = Vec::new();
+    for s in &inp.ga.summary.services {
+        let regressed = reg.regressions.iter().any(|r| r.service == s.service);
+        let flagged_days: usize = days
+            .iter()
+            .filter(|d| {
+                d.metrics_comparison.iter().any(|c| {
+                    c.service == s.service && c.severity.is_some_and(|x| x >= Severity::Medium)
+                })
+            })
+            .count();
+        if !regressed && flagged_days == 0 {
+            let p99s: Vec<f64> = days
+                .iter()
+                .filter_map(|d| {
+                    d.summary
+                        .service(&s.service)
+                        .and_then(|x| x.kpis.get(&Kpi::P99LatencyMs).copied())
+                })
+                .collect();
+            let worst = p99s.iter().copied().fold(f64::NAN, f64::max);
+            well.push(Finding {
+                statement: format!("{} stayed at its GA baseline all week.", s.service),
+                evidence: format!(
+                    "no significant drift of medium severity or worse on any of {} days; p99 at GA {} and at worst {}.",
+                    days.len(),
+                    Kpi::P99LatencyMs.format(s.kpis.get(&Kpi::P99LatencyMs).copied().unwrap_or(f64::NAN)),
+                    Kpi::P99LatencyMs.format(worst)
+                ),
+            });
+        }
+    }
+    let excellent = scores
+        .iter()
+        .filter(|s| s.score >= t.health_excellent)
+        .count();
+    if excellent > 0 {
+        well.push(Finding {
+            statement: format!(
+                "{excellent} of {} days scored excellent health.",
+                scores.len()
+            ),
+            evidence: format!(
+                "scores: {}.",
+                scores
+                    .iter()
+                    .map(|s| format!("day {} {:.1}", s.day, s.score))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if inp.events.is_empty() {
+        well.push(Finding {
+            statement: "The anomaly detector raised no incident.".into(),
+            evidence: "anomaly_events.json is empty for the week.".into(),
+        });
+    }
+
+    // What could be improved: regressions and transient incidents.
+    let mut improve = Vec::new();
+    for r in &reg.regressions {
+        improve.push(Finding {
+            statement: format!(
+                "{} {} regressed ({}).",
+                r.service,
+                r.kpi,
+                r.severity.map_or("", |s| s.name())
+            ),
+            evidence: r.explanation.clone(),
+        });
+    }
+    for r in &reg.transient_issues {
+        improve.push(Finding {
+            statement: format!(
+                "{} {} had a transient problem that recovered.",
+                r.service, r.kpi
+            ),
+            evidence: r.explanation.clone(),
+        });
+    }
+    let mut by_service: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in inp.events {
+        *by_service.entry(e.service.as_str()).or_default() += 1;
+    }
+    for (svc, n) in &by_service {
+        if *n >= 5 {
+            let worst = inp
+                .events
+                .iter()
+                .filter(|e| e.service == *svc)
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            improve.push(Finding {
+                statement: format!("{svc} raised {n} anomaly incidents."),
+                evidence: worst.map_or(String::new(), |e| {
+                    format!("the strongest: {}", e.explanation)
+                }),
+            });
+        }
+    }
+
+    // Unexpected drifts: significant changes that are not regressions.
+    let mut drifts = Vec::new();
+    if let Some(last) = days.last() {
+        for c in last
+            .metrics_comparison
+            .iter()
+            .filter(|c| c.service != OVERALL)
+        {
+            let is_reg = reg
+                .regressions
+                .iter()
+                .any(|r| r.service == c.service && r.kpi == c.kpi);
+            if is_reg {
+                continue;
+            }
+            if c.status == DriftStatus::Improved
+                || (c.drift_percent.abs() >= t.drift_medium_pct
+                    && c.p_value.is_some_and(|p| p < t.significance_alpha))
+            {
+                drifts.push(Finding {
+                    statement: format!(
+                        "{} {} moved {:+.1} % by day {} without counting as a regression.",
+                        c.service, c.kpi, c.drift_percent, last.day_number
+                    ),
+                    evidence: c.explanation.clone(),
+                });
+            }
+        }
+    }
+
+    // Cost.
+    let ga_cost = inp.ga.summary.cost_per_day_usd;
+    let last_cost = days.last().map_or(ga_cost, |d| d.summary.cost_per_day_usd);
+    let week_cost = ga_cost + days.iter().map(|d| d.summary.cost_per_day_usd).sum::<f64>();
+    let services: Vec<ServiceCost> = inp
+        .ga
+        .summary
+        .services
+        .iter()
+        .map(|s| {
+            let last = days
+                .last()
+                .and_then(|d| d.summary.service(&s.service))
+                .map_or(s.cost_per_day_usd, |x| x.cost_per_day_usd);
+            let week = s.cost_per_day_usd
+                + days
+                    .iter()
+                    .filter_map(|d| d.summary.service(&s.service))
+                    .map(|x| x.cost_per_day_usd)
+                    .sum::<f64>();
+            ServiceCost {
+                service: s.service.clone(),
+                ga_cost_per_day_usd: s.cost_per_day_usd,
+                last_cost_per_day_usd: last,
+                change_percent: crate::drift::relative_change(s.cost_per_day_usd, last),
+                week_cost_usd: week,
+            }
+        })
+        .collect();
+    let change = crate::drift::relative_change(ga_cost, last_cost);
+    let mover = services
+        .iter()
+        .max_by(|a, b| a.change_percent.abs().total_cmp(&b.change_percent.abs()));
+    let cost = CostAnalysis {
+        ga_cost_per_day_usd: ga_cost,
+        last_cost_per_day_usd: last_cost,
+        change_percent: change,
+        week_cost_usd: week_cost,
+        statement: format!(
+            "Estimated cost went from ${ga_cost:.2}/day at GA to ${last_cost:.2}/day ({change:+.1} %), ${week_cost:.2} over the {} days{}.",
+            days.len() + 1,
+            mover.map_or(String::new(), |m| format!("; the largest change is {} ({:+.1} %)", m.service, m.change_percent))
+        ),
+        services,
+    };
+
+    // SLO compliance.
+    let mut slo_services = Vec::new();
+    for s in &inp.ga.summary.services {
+        let rows: Vec<_> = days
+            .iter()
+            .filter_map(|d| d.slo.iter().find(|x| x.service == s.service))
+            .collect();
+        let consumed = week_budget_consumed(
+            &rows
+                .iter()
+                .map(|r| r.error_budget_consumed_pct)
+                .collect::<Vec<_>>(),
+        );
+        slo_services.push(ServiceSloWeek {
+            service: s.service.clone(),
+            days_availability_met: rows.iter().filter(|r| !r.availability_breached).count(),
+            days_latency_met: rows.iter().filter(|r| !r.latency_breached).count(),
+            days: rows.len(),
+            worst_availability: rows
+                .iter()
+                .map(|r| r.availability)
+                .fold(f64::INFINITY, f64::min),
+            error_budget_consumed_pct: consumed,
+            budget_exhausted: consumed >= 100.0,
+        });
+    }
+    let all_met = slo_services
+        .iter()
+        .all(|s| s.days_availability_met == s.days && s.days_latency_met == s.days);
+    let missed: Vec<String> = slo_services
+        .iter()
+        .filter(|s| s.days_availability_met < s.days || s.days_latency_met < s.days)
+        .map(|s| {
+            format!(
+                "{} (availability met {}/{} days, worst {:.3} %; latency met {}/{} days; {:.0} % of the week's error budget used)",
+                s.service, s.days_availability_met, s.days, s.worst_availability, s.days_latency_met, s.days, s.error_budget_consumed_pct
+            )
+        })
+        .collect();
+    let slo = SloCompliance {
+        availability_slo_pct: t.availability_slo_pct,
+        p99_latency_slo_ms: t.p99_latency_slo_ms,
+        statement: if all_met {
+            format!(
+                "Every service met the {} % availability and {:.0} ms p99 SLOs on every day.",
+                t.availability_slo_pct, t.p99_latency_slo_ms
+            )
+        } else {
+            format!("SLOs were missed by: {}.", missed.join("; "))
+        },
+        all_met,
+        services: slo_services,
+    };
+
+    // Action items.
+    let mut items = Vec::new();
+    if rollback_recommended {
+        items.push(ActionItem {
+            priority: "P0".into(),
+            description: "Roll the release back (or hold the rollout) until the critical regressions are fixed.".into(),
+            service: None,
+            evidence: reg.rollback_recommendation.reasons.join(" "),
+        });
+    }
+    for r in &reg.regressions {
+        let sev = r.severity.unwrap_or(Severity::Medium);
+        let what = match r.kpi {
+            Kpi::MemoryBytes => "Find and fix the memory growth",
+            Kpi::ErrorRate | Kpi::Availability => "Fix the source of the extra 5xx answers",
+            Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs => {
+                "Find and fix the latency regression"
+            }
+            Kpi::CpuCores => "Find the code path that costs more CPU",
+            Kpi::ThroughputRps => "Find where the lost traffic goes",
+        };
+        items.push(ActionItem {
+            priority: priority(sev).into(),
+            description: format!(
+                "{what} in {} ({} {}, {}).",
+                r.service,
+                r.kpi,
+                sev,
+                format!("{:?}", r.pattern).to_lowercase()
+            ),
+            service: Some(r.service.clone()),
+            evidence: r.explanation.clone(),
+        });
+    }
+    for r in &reg.transient_issues {
+        items.push(ActionItem {
+            priority: "P2".into(),
+            description: format!("Write a short post-mortem of the transient {} problem in {} and add a guard against a repeat.", r.kpi, r.service),
+            service: Some(r.service.clone()),
+            evidence: r.explanation.clone(),
+        });
+    }
+    if cost.change_percent >= 10.0 {
+        items.push(ActionItem {
+            priority: "P2".into(),
+            description: "Review the cost increase since GA and right-size the services that grew."
+                .into(),
+            service: None,
+            evidence: cost.statement.clone(),
+        });
+    }
+    for f in &drifts {
+        items.push(ActionItem {
+            priority: "P3".into(),
+            description: format!("Explain the unexpected drift: {}", f.statement),
+            service: None,
+            evidence: f.evidence.clone(),
+        });
+    }
+    // Same priority: most severe evidence first, by regression order already.
+    items.sort_by_key(|i| i.priority.clone());
+
+    let mut recs: Vec<String> = Vec::new();
+    if rollback_recommended {
+        recs.push("Do not promote this release further until the P0 items are closed; re-run the watch on the fixed build.".into());
+    }
+    for r in reg
+        .regressions
+        .iter()
+        .filter(|r| r.pattern == Pattern::Step)
+    {
+        recs.push(format!("Bisect the changes deployed just before day {} for {}: its {} stepped up then and stayed.", r.changepoint_day.unwrap_or(0), r.service, r.kpi));
+    }
+    for r in reg.regressions.iter().filter(|r| r.kpi == Kpi::MemoryBytes) {
+        recs.push(format!(
+            "Until {}'s leak is fixed, restart it before it reaches its memory limit{}.",
+            r.service,
+            r.days_to_limit.map_or(String::new(), |d| format!(
+                " (about {d:.1} days away at the current slope)"
+            ))
+        ));
+    }
+    if !slo.all_met {
+        recs.push("Add burn-rate alerts (1 h and 6 h windows) on the services that missed their SLO so the next incident pages before the budget is gone.".into());
+    }
+    if recs.is_empty() {
+        recs.push("Keep the release; carry the GA baseline forward as the reference for the next release.".into());
+    }
+
+    let mut process = vec![
+        "Run the GA-day collection at the end of day 0 so the baseline covers a full daily cycle.".to_string(),
+        "Keep anomaly detection running continuously (the Deployment/systemd unit) rather than once a day, so incidents are caught within minutes.".to_string(),
+    ];
+    if !reg.transient_issues.is_empty() {
+        process.push("Transient incidents recovered on their own but were only seen in daily summaries: route anomaly events of high severity to the on-call channel.".into());
+    }
+    if reg
+        .regressions
+        .iter()
+        .any(|r| r.changepoint_day.is_some_and(|d| d > 1))
+    {
+        process.push("A regression began after day 1: record every deploy and config change during the watch so a changepoint can be matched to its cause.".into());
+    }
+
+    let mut days_covered = vec![0];
+    days_covered.extend(days.iter().map(|d| d.day_number));
+    Retrospective {
+        meta,
+        ga_timestamp: inp.ga.ga_timestamp,
+        days_covered,
+        executive_summary: ExecutiveSummary {
+            verdict,
+            headline,
+            health_scores: scores,
+            average_health: avg,
+            lowest_health: low,
+            regressions_by_severity: reg.severity_counts.clone(),
+            anomaly_incidents: inp.events.len(),
+            rollback_recommended,
+        },
+        what_went_well: well,
+        what_could_be_improved: improve,
+        unexpected_drifts: drifts,
+        cost_analysis: cost,
+        slo_compliance_summary: slo,
+        recommendations: recs,
+        action_items: items,
+        process_improvements: process,
+        rollback_recommendation: reg.rollback_recommendation.clone(),
+    }
+}
+
+const TEMPLATE: &str = r#"# GA + 7 days retrospective
+
+GA: {{ r.ga_timestamp }} · days covered: {{ r.days_covered | join(", ") }} · source: `{{ r.source }}` · tars {{ r.tool_version }}
+
+## 1. Executive Summary
+
+**Verdict: {{ r.executive_summary.verdict | upper }}.** {{ r.executive_summary.headline }}
+
+| Day | Health | Status |
+|---:|---:|---|
+{% for h in r.executive_summary.health_scores %}| {{ h.day }} | {{ "%.1f" | format(h.score) }} | {{ h.status }} |
+{% endfor %}
+- Regressions: {% if r.executive_summary.regressions_by_severity %}{% for s, n in r.executive_summary.regressions_by_severity | items %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}{% else %}none{% endif %}
+- Anomaly incidents: {{ r.executive_summary.anomaly_incidents }}
+- Rollback recommended: {{ "yes" if r.executive_summary.rollback_recommended else "no" }}
+{% for reason in r.rollback_recommendation.reasons %}  - {{ reason }}
+{% endfor %}
+## 2. What Went Well
+
+{% for f in r.what_went_well %}- **{{ f.statement }}** {{ f.evidence }}
+{% else %}- Nothing stood out as clearly healthy.
+{% endfor %}
+## 3. What Could Be Improved
+
+{% for f in r.what_could_be_improved %}- **{{ f.statement }}** {{ f.evidence }}
+{% else %}- No regression or incident to report.
+{% endfor %}
+## 4. Unexpected Drifts
+
+{% for f in r.unexpected_drifts %}- **{{ f.statement }}** {{ f.evidence }}
+{% else %}- None: every significant change is accounted for above.
+{% endfor %}
+## 5. Cost Analysis
+
+{{ r.cost_analysis.statement }}
+
+| Service | GA $/day | Last $/day | Change | Week $ |
+|---|---:|---:|---:|---:|
+{% for s in r.cost_analysis.services %}| {{ s.service }} | {{ "%.2f" | format(s.ga_cost_per_day_usd) }} | {{ "%.2f" | format(s.last_cost_per_day_usd) }} | {{ "%+.1f" | format(s.change_percent) }} % | {{ "%.2f" | format(s.week_cost_usd) }} |
+{% endfor %}
+## 6. SLO Compliance Summary
+
+{{ r.slo_compliance_summary.statement }}
+
+| Service | Availability met | Worst availability | Latency met | Error budget used |
+|---|---:|---:|---:|---:|
+{% for s in r.slo_compliance_summary.services %}| {{ s.service }} | {{ s.days_availability_met }}/{{ s.days }} | {{ "%.3f" | format(s.worst_availability) }} % | {{ s.days_latency_met }}/{{ s.days }} | {{ "%.1f" | format(s.error_budget_consumed_pct) }} % |
+{% endfor %}
+## 7. Recommendations
+
+{% for x in r.recommendations %}- {{ x }}
+{% endfor %}
+### Action items
+
+| Priority | Action | Evidence |
+|---|---|---|
+{% for a in r.action_items %}| {{ a.priority }} | {{ a.description }} | {{ a.evidence | replace("|", "/") }} |
+{% else %}| - | No action needed. | |
+{% endfor %}
+### Process improvements
+
+{% for x in r.process_improvements %}- {{ x }}
+{% endfor %}"#;
+
+/// Renders the retrospective as Markdown.
+pub fn render_markdown(r: &Retrospective) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.add_filter("format", |fmt: String, v: f64| -> String {
+        match fmt.as_str() {
+            "%.1f" => format!("{v:.1}"),
+            "%.2f" => format!("{v:.2}"),
+            "%.3f" => format!("{v:.3}"),
+            "%+.1f" => format!("{v:+.1}"),
+            _ => v.to_string(),
+        }
+    });
+    env.add_template("retro", TEMPLATE)
+        .map_err(|e| Error::Render(format!("retrospective template: {e}")))?;
+    let tmpl = env
+        .get_template("retro")
+        .map_err(|e| Error::Render(e.to_string()))?;
+    let ctx = serde_json::to_value(r).map_err(|e| Error::Render(e.to_string()))?;
+    tmpl.render(minijinja::context! { r => ctx })
+        .map_err(|e| Error::Render(format!("retrospective template: {e}")))
+}
