@@ -476,7 +476,9 @@ fn anomaly(a: AnomalyArgs) -> Result<()> {
     if let Some(input) = &a.input {
         // A labelled CSV is scored one series at a time, as NAB is: start from the
         // detector's own default sensitivity rather than the watch's.
-        let is_csv = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let is_csv = input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         let det = if is_csv {
             let mut base = cfg.clone();
             base.detector.z_threshold = DetectorConfig::default().z_threshold;

@@ -139,7 +139,10 @@ impl Default for Config {
         Config {
             thresholds: Thresholds::default(),
             pricing: Pricing::default(),
-            detector: DetectorConfig { z_threshold: WATCH_Z_THRESHOLD, ..DetectorConfig::default() },
+            detector: DetectorConfig {
+                z_threshold: WATCH_Z_THRESHOLD,
+                ..DetectorConfig::default()
+            },
             prometheus: PromConfig::default(),
         }
     }

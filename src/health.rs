@@ -107,13 +107,15 @@ const DRIFT_CAP: f64 = 60.0;
 
 fn anomaly_points(s: Severity) -> f64 {
     match s {
-        Severity::Critical => 4.0,
+        Severity::Critical => 3.0,
         Severity::High => 2.0,
         Severity::Medium => 1.0,
         Severity::Low => 0.25,
     }
 }
-const ANOMALY_CAP: f64 = 15.0;
+/// Anomalies alone (no SLO or drift impact) cannot take a day out of the
+/// excellent band: they say something unusual happened, not that users suffered.
+const ANOMALY_CAP: f64 = 10.0;
 
 /// Band of a score.
 pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
@@ -282,11 +284,18 @@ pub fn health_report(
     // restart that moves five KPIs is one thing that happened.
     let mut incidents: BTreeMap<&str, (&str, Severity, usize)> = BTreeMap::new();
     for e in events {
-        let entry = incidents.entry(e.incident_id.as_str()).or_insert((e.service.as_str(), e.severity, 0));
+        let entry =
+            incidents
+                .entry(e.incident_id.as_str())
+                .or_insert((e.service.as_str(), e.severity, 0));
         entry.1 = entry.1.max(e.severity);
         entry.2 += 1;
     }
-    let mut summary = AnomalySummary { total: incidents.len(), events: events.len(), ..Default::default() };
+    let mut summary = AnomalySummary {
+        total: incidents.len(),
+        events: events.len(),
+        ..Default::default()
+    };
     let mut anomaly_total = 0.0;
     for (service, sev, _) in incidents.values() {
         *summary.by_severity.entry(*sev).or_insert(0) += 1;
@@ -299,7 +308,7 @@ pub fn health_report(
             item: format!("{} incident(s)", incidents.len()),
             points: anomaly_total.min(ANOMALY_CAP),
             reason: format!(
-                "{} anomaly incident(s) ({} signal(s)) started this day ({}); 4/2/1/0.25 points per critical/high/medium/low incident, at most {ANOMALY_CAP}.",
+                "{} anomaly incident(s) ({} signal(s)) started this day ({}); 3/2/1/0.25 points per critical/high/medium/low incident, at most {ANOMALY_CAP}.",
                 incidents.len(),
                 events.len(),
                 summary.by_severity.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
@@ -326,7 +335,10 @@ pub fn health_report(
                 kpi: "anomalies".into(),
                 severity: Severity::Medium,
                 source: "anomalies".into(),
-                description: format!("{svc} had {n} anomaly incidents this day (limit {}).", t.anomalies_per_day_medium),
+                description: format!(
+                    "{svc} had {n} anomaly incidents this day (limit {}).",
+                    t.anomalies_per_day_medium
+                ),
                 drift_percent: None,
                 p_value: None,
             });

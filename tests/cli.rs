@@ -716,3 +716,49 @@ fn field_reference_is_current() {
         "docs/artifacts.md is stale: run `tars schema --markdown > docs/artifacts.md`"
     );
 }
+
+#[test]
+fn anomaly_detector_runs_continuously_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("anomalies/anomaly_events.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tars"))
+        .args([
+            "anomaly-detector",
+            "--source",
+            "sim:regressions",
+            "--interval-secs",
+            "1",
+            "--ga-timestamp",
+            GA,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--output-file")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two evaluations prove it loops: the run sidecar is rewritten each time.
+    let run = dir.path().join("anomalies/anomaly_run.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = 0;
+    let mut last = None;
+    while seen < 2 && std::time::Instant::now() < deadline {
+        if let Ok(m) = fs::metadata(&run).and_then(|m| m.modified()) {
+            if last != Some(m) {
+                seen += 1;
+                last = Some(m);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(still_running, "the detector exited instead of polling");
+    assert!(seen >= 2, "only {seen} evaluation(s) written");
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e["service"] == "checkout" && e["kpi"] == "p99_latency_ms"));
+}

@@ -204,7 +204,11 @@ pub fn group_incidents(events: &mut [AnomalyEvent]) {
 
 /// Distinct incidents among `events`.
 pub fn incident_count<'a>(events: impl IntoIterator<Item = &'a AnomalyEvent>) -> usize {
-    events.into_iter().map(|e| e.incident_id.as_str()).collect::<std::collections::BTreeSet<_>>().len()
+    events
+        .into_iter()
+        .map(|e| e.incident_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }
 
 /// Reads an events file; a missing file is an empty list.

@@ -1,0 +1,348 @@
+//! The pipeline against the simulator's ground truth: what was injected must
+//! be found on the right service, KPI and day, and a healthy release must
+//! stay quiet.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use tars::anomaly::AnomalyEvent;
+use tars::config::Config;
+use tars::health::HealthReport;
+use tars::model::{Kpi, Severity, Window};
+use tars::pipeline::{self, layout};
+use tars::regression::RegressionSummary;
+use tars::source::sim::{InjectionKind, Scenario, Simulator, DEFAULT_SEED};
+
+struct Run {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    sim: Simulator,
+}
+
+fn ga() -> DateTime<Utc> {
+    "2025-11-18T00:00:00Z".parse().unwrap()
+}
+
+fn run(scenario: Scenario) -> &'static Run {
+    static HEALTHY: OnceLock<Run> = OnceLock::new();
+    static REGRESSIONS: OnceLock<Run> = OnceLock::new();
+    static ROLLBACK: OnceLock<Run> = OnceLock::new();
+    let cell = match scenario {
+        Scenario::Healthy => &HEALTHY,
+        Scenario::Regressions => &REGRESSIONS,
+        Scenario::Rollback => &ROLLBACK,
+    };
+    cell.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let sim = Simulator::new(scenario, DEFAULT_SEED, ga());
+        pipeline::run_all(&sim, ga(), &data, &Config::default()).unwrap();
+        Run {
+            _dir: dir,
+            data,
+            sim,
+        }
+    })
+}
+
+fn health(data: &Path, day: u32) -> HealthReport {
+    tars::io::read_json(
+        &data.join(layout::HEALTH_DIR).join(layout::day_health(day)),
+        "health",
+    )
+    .unwrap()
+}
+
+fn events(data: &Path) -> Vec<AnomalyEvent> {
+    tars::anomaly::events::read_events(&data.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE))
+        .unwrap()
+}
+
+fn regression(data: &Path) -> RegressionSummary {
+    tars::io::read_json(
+        &data
+            .join(layout::REGRESSION_DIR)
+            .join(layout::REGRESSION_FILE),
+        "regression",
+    )
+    .unwrap()
+}
+
+#[test]
+fn healthy_release_stays_quiet() {
+    let r = run(Scenario::Healthy);
+    for day in 1..=7 {
+        let h = health(&r.data, day);
+        assert!(
+            h.health_score >= 90.0,
+            "day {day}: health {} ({:?})",
+            h.health_score,
+            h.breakdown
+        );
+        assert!(
+            !h.degradations
+                .iter()
+                .any(|d| d.severity == Severity::Critical),
+            "day {day}: {:?}",
+            h.degradations
+        );
+        assert!(
+            !h.rollback_recommendation.recommended,
+            "day {day}: {:?}",
+            h.rollback_recommendation
+        );
+    }
+    let reg = regression(&r.data);
+    assert!(!reg.rollback_recommendation.recommended);
+    assert!(
+        reg.regressions.is_empty(),
+        "{:?}",
+        reg.regressions
+            .iter()
+            .map(|x| &x.explanation)
+            .collect::<Vec<_>>()
+    );
+    // Fewer than 5 anomaly incidents per service over the week.
+    let ev = events(&r.data);
+    for svc in r.sim.service_names() {
+        let n = tars::anomaly::events::incident_count(
+            ev.iter()
+                .filter(|e| e.service == svc && e.day_number.is_some_and(|d| d >= 1)),
+        );
+        assert!(n < 5, "{svc}: {n} incidents on a healthy week");
+    }
+}
+
+#[test]
+fn healthy_release_stays_healthy_for_other_seeds() {
+    for seed in [1, 2, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = Simulator::new(Scenario::Healthy, seed, ga());
+        pipeline::run_all(&sim, ga(), dir.path(), &Config::default()).unwrap();
+        for day in 1..=7 {
+            let h = health(dir.path(), day);
+            assert!(
+                h.health_score >= 90.0,
+                "seed {seed} day {day}: {} {:?}",
+                h.health_score,
+                h.breakdown
+            );
+            assert!(
+                !h.degradations
+                    .iter()
+                    .any(|d| d.severity == Severity::Critical),
+                "seed {seed} day {day}"
+            );
+            assert!(
+                !h.rollback_recommendation.recommended,
+                "seed {seed} day {day}"
+            );
+        }
+    }
+}
+
+#[test]
+fn regressions_are_found_on_the_injected_service_kpi_and_days() {
+    let r = run(Scenario::Regressions);
+    for inj in r.sim.ground_truth() {
+        for day in inj.days(ga()).into_iter().filter(|d| *d >= 1) {
+            let h = health(&r.data, day);
+            let found = h
+                .degradations
+                .iter()
+                .any(|d| d.service == inj.service && inj.kpis.iter().any(|k| k.name() == d.kpi));
+            assert!(
+                found,
+                "{:?} on day {day} not among degradations: {:?}",
+                inj.kind,
+                h.degradations
+                    .iter()
+                    .map(|d| (&d.service, &d.kpi))
+                    .collect::<Vec<_>>()
+            );
+        }
+        // No degradation is attributed to an injected service on a day before its injection.
+        let first = inj.days(ga())[0];
+        for day in 1..first {
+            let h = health(&r.data, day);
+            assert!(
+                !h.degradations.iter().any(|d| d.service == inj.service
+                    && d.severity >= Severity::High
+                    && inj.kpis.iter().any(|k| k.name() == d.kpi)),
+                "{:?}: degradation on day {day}, before the injection",
+                inj.kind
+            );
+        }
+    }
+}
+
+#[test]
+fn anomaly_events_fall_inside_injected_windows() {
+    let r = run(Scenario::Regressions);
+    let ev = events(&r.data);
+    for inj in r.sim.ground_truth() {
+        if inj.kind == InjectionKind::MemoryLeak {
+            continue; // a slow trend is the regression analyzer's job
+        }
+        let onset = inj.start;
+        let hit = ev.iter().find(|e| {
+            e.service == inj.service
+                && inj.kpis.iter().any(|k| k.name() == e.kpi)
+                && e.start >= onset
+                && inj.end.is_none_or(|end| e.start < end)
+        });
+        let hit =
+            hit.unwrap_or_else(|| panic!("no anomaly event for {:?} on {}", inj.kind, inj.service));
+        let delay = (hit.start - onset).num_minutes();
+        assert!(
+            delay <= 15,
+            "{:?} detected {delay} min after onset",
+            inj.kind
+        );
+    }
+}
+
+#[test]
+fn latency_step_is_at_least_high_on_day_7() {
+    let r = run(Scenario::Regressions);
+    let reg = regression(&r.data);
+    let step = reg
+        .regressions
+        .iter()
+        .find(|x| x.service == "checkout" && x.kpi == Kpi::P99LatencyMs)
+        .unwrap_or_else(|| {
+            panic!(
+                "checkout p99 not a regression: {:?}",
+                reg.trends
+                    .iter()
+                    .filter(|t| t.service == "checkout")
+                    .map(|t| &t.explanation)
+                    .collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        step.severity >= Some(Severity::High),
+        "{}",
+        step.explanation
+    );
+    assert_eq!(step.changepoint_day, Some(3), "{}", step.explanation);
+    let leak = reg
+        .regressions
+        .iter()
+        .find(|x| x.service == "auth" && x.kpi == Kpi::MemoryBytes)
+        .expect("auth memory leak not a regression");
+    assert!(
+        leak.trend_significant && leak.days_to_limit.is_some(),
+        "{}",
+        leak.explanation
+    );
+    // The burst and the outage were over by day 7: transient, not regressions.
+    assert!(
+        reg.transient_issues.iter().any(|t| t.service == "search"),
+        "search burst not transient"
+    );
+    assert!(!reg
+        .regressions
+        .iter()
+        .any(|x| x.service == "search" || x.service == "api-gateway"));
+}
+
+#[test]
+fn rollback_scenario_recommends_rollback_with_reasons() {
+    let r = run(Scenario::Rollback);
+    let h1 = health(&r.data, 1);
+    assert!(h1.rollback_recommendation.recommended);
+    assert!(
+        h1.rollback_recommendation
+            .reasons
+            .iter()
+            .any(|x| x.contains("checkout")),
+        "{:?}",
+        h1.rollback_recommendation
+    );
+    let day1: tars::drift::StabilitySummary =
+        tars::io::read_json(&r.data.join("stability/day_01_summary.json"), "day").unwrap();
+    assert!(day1.rollback_recommendation.recommended);
+    let reg = regression(&r.data);
+    assert!(
+        reg.rollback_recommendation.recommended && !reg.rollback_recommendation.reasons.is_empty()
+    );
+    let retro: tars::retro::Retrospective =
+        tars::io::read_json(&r.data.join("output/GA_7DAY_RETROSPECTIVE.json"), "retro").unwrap();
+    assert_eq!(
+        retro.executive_summary.verdict,
+        tars::retro::Verdict::Rollback
+    );
+    assert_eq!(retro.action_items[0].priority, "P0");
+}
+
+#[test]
+fn retrospective_has_seven_sections_backed_by_numbers() {
+    let r = run(Scenario::Regressions);
+    let md = std::fs::read_to_string(r.data.join("output").join(layout::RETRO_MD)).unwrap();
+    for section in [
+        "Executive Summary",
+        "What Went Well",
+        "What Could Be Improved",
+        "Unexpected Drifts",
+        "Cost Analysis",
+        "SLO Compliance Summary",
+        "Recommendations",
+    ] {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("## ") && l.contains(section)),
+            "missing section {section}"
+        );
+    }
+    assert!(
+        md.contains("checkout"),
+        "the latency step is not in the report"
+    );
+    let retro: tars::retro::Retrospective =
+        tars::io::read_json(&r.data.join("output").join(layout::RETRO_JSON), "retro").unwrap();
+    assert!(retro
+        .action_items
+        .iter()
+        .all(|a| ["P0", "P1", "P2", "P3"].contains(&a.priority.as_str())));
+    assert!(retro
+        .action_items
+        .iter()
+        .any(|a| a.service.as_deref() == Some("checkout")));
+    assert!(
+        !retro.slo_compliance_summary.all_met,
+        "the burst and the outage broke the availability SLO"
+    );
+}
+
+#[test]
+fn kpis_of_the_simulator_match_its_minutes() {
+    // The day aggregates are the request-weighted truth of the minutes.
+    let sim = Simulator::new(Scenario::Healthy, 7, ga());
+    let w = Window::day(ga(), 2);
+    let mins = sim.minutes("checkout", w.start_secs(), w.end_secs());
+    assert_eq!(mins.len(), 1440);
+    let req: f64 = mins.iter().map(|m| m.requests).sum();
+    let err: f64 = mins.iter().map(|m| m.errors).sum();
+    use tars::source::MetricsSource;
+    let k = sim.window_kpis(&w).unwrap();
+    let c = &k.services["checkout"];
+    assert!((c[&Kpi::ErrorRate] - 100.0 * err / req).abs() < 1e-9);
+    assert!((c[&Kpi::ThroughputRps] - req / 86_400.0).abs() < 1e-9);
+    assert!(
+        c[&Kpi::P50LatencyMs] < c[&Kpi::P95LatencyMs]
+            && c[&Kpi::P95LatencyMs] < c[&Kpi::P99LatencyMs]
+    );
+}
+
+#[test]
+fn simulator_is_deterministic_for_a_seed() {
+    use tars::source::MetricsSource;
+    let a = Simulator::new(Scenario::Regressions, 9, ga());
+    let b = Simulator::new(Scenario::Regressions, 9, ga());
+    let c = Simulator::new(Scenario::Regressions, 10, ga());
+    let w = Window::day(ga(), 4);
+    assert_eq!(a.window_kpis(&w).unwrap(), b.window_kpis(&w).unwrap());
+    assert_ne!(a.window_kpis(&w).unwrap(), c.window_kpis(&w).unwrap());
+}
