@@ -1,0 +1,372 @@
+//! HTTP transport: auth, timeouts, retries, and the record/replay files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::{PromArgs, PromConfig};
+use crate::source::SourceError;
+
+/// One HTTP answer, kept raw so that it can be recorded verbatim.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+/// Why no answer could be had.
+#[derive(Debug, Clone)]
+pub(crate) enum GetError {
+    /// No HTTP answer: refused, DNS, TLS, timeout.
+    Request(String),
+    /// Replay has no recorded answer for this request.
+    Replay { path: String, msg: String },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Auth {
+    None,
+    Bearer(String),
+    Basic(String, String),
+}
+
+pub(crate) enum Transport {
+    Live {
+        client: reqwest::Client,
+        base: url::Url,
+        describe: String,
+        auth: Auth,
+        retries: u32,
+        backoff: Duration,
+        timeout: Duration,
+        record: Option<PathBuf>,
+    },
+    Replay {
+        dir: PathBuf,
+        describe: String,
+    },
+}
+
+/// What `--record` writes next to each raw body.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordedMeta {
+    path: String,
+    params: Vec<(String, String)>,
+    status: u16,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordedSource {
+    source: String,
+}
+
+const SOURCE_FILE: &str = "source.json";
+
+fn read_secret(path: &Path, what: &str) -> Result<String, SourceError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| SourceError::Config(format!("{what} {}: {e}", path.display())))
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Transport {
+    pub fn live(url: &str, args: &PromArgs, cfg: &PromConfig) -> Result<Transport, SourceError> {
+        let trimmed = url.trim().trim_end_matches('/');
+        let mut base = url::Url::parse(&format!("{trimmed}/"))
+            .map_err(|e| SourceError::Config(format!("--prometheus-url {url}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(SourceError::Config(format!(
+                "--prometheus-url {url}: only http and https are supported"
+            )));
+        }
+        base.set_query(None);
+        let describe = format!("prometheus:{trimmed}");
+
+        let auth = if let Some(user) = &args.basic_auth_user {
+            let pw = match &args.basic_auth_password_file {
+                Some(p) => read_secret(p, "--basic-auth-password-file")?,
+                None => non_empty_env("PROMETHEUS_BASIC_AUTH_PASSWORD").ok_or_else(|| {
+                    SourceError::Config(
+                        "--basic-auth-user needs --basic-auth-password-file or \
+                         $PROMETHEUS_BASIC_AUTH_PASSWORD"
+                            .into(),
+                    )
+                })?,
+            };
+            Auth::Basic(user.clone(), pw)
+        } else if let Some(p) = &args.bearer_token_file {
+            Auth::Bearer(read_secret(p, "--bearer-token-file")?)
+        } else if let Some(t) = non_empty_env("PROMETHEUS_BEARER_TOKEN") {
+            Auth::Bearer(t.trim().to_string())
+        } else {
+            Auth::None
+        };
+
+        let mut headers = HeaderMap::new();
+        for h in &args.headers {
+            let (k, v) = h.split_once(':').ok_or_else(|| {
+                SourceError::Config(format!("--header {h:?}: expected 'NAME: VALUE'"))
+            })?;
+            let name = HeaderName::from_bytes(k.trim().as_bytes())
+                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+            let value = HeaderValue::from_str(v.trim())
+                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+            headers.append(name, value);
+        }
+
+        let timeout = Duration::from_secs(
+            args.query_timeout_secs
+                .unwrap_or(cfg.query_timeout_secs)
+                .max(1),
+        );
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("tars/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &args.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| SourceError::Config(format!("--ca-file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| SourceError::Config(format!("--ca-file {}: {e}", ca.display())))?;
+            if certs.is_empty() {
+                return Err(SourceError::Config(format!(
+                    "--ca-file {}: no PEM certificate in it",
+                    ca.display()
+                )));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| SourceError::Config(format!("http client: {}", chain(&e))))?;
+
+        if let Some(dir) = &args.record {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
+            let meta = serde_json::to_vec_pretty(&RecordedSource {
+                source: describe.clone(),
+            })
+            .unwrap_or_default();
+            std::fs::write(dir.join(SOURCE_FILE), meta)
+                .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
+        }
+
+        Ok(Transport::Live {
+            client,
+            base,
+            describe,
+            auth,
+            retries: cfg.retries,
+            backoff: Duration::from_millis(cfg.retry_backoff_ms),
+            timeout,
+            record: args.record.clone(),
+        })
+    }
+
+    pub fn replay(dir: &Path) -> Result<Transport, SourceError> {
+        let path = dir.join(SOURCE_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| SourceError::Replay {
+            path: path.display().to_string(),
+            msg: format!("not a recording made with --record ({e})"),
+        })?;
+        let src: RecordedSource = serde_json::from_str(&text).map_err(|e| SourceError::Replay {
+            path: path.display().to_string(),
+            msg: e.to_string(),
+        })?;
+        Ok(Transport::Replay {
+            dir: dir.to_path_buf(),
+            // The recorded server's name, so that replayed artifacts are
+            // byte-identical to the ones of the recorded run.
+            describe: src.source,
+        })
+    }
+
+    pub fn describe(&self) -> &str {
+        match self {
+            Transport::Live { describe, .. } | Transport::Replay { describe, .. } => describe,
+        }
+    }
+
+    /// GET `path` (relative to the API root, e.g. `api/v1/query`).
+    pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
+        match self {
+            Transport::Live {
+                client,
+                base,
+                auth,
+                retries,
+                backoff,
+                timeout,
+                record,
+                ..
+            } => {
+                let url = base
+                    .join(path)
+                    .map_err(|e| GetError::Request(e.to_string()))?;
+                let mut delay = *backoff;
+                let mut attempt = 0;
+                let reply = loop {
+                    let mut req = client.get(url.clone()).query(params);
+                    req = match auth {
+                        Auth::None => req,
+                        Auth::Bearer(t) => req.bearer_auth(t),
+                        Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+                    };
+                    let outcome = match req.send().await {
+                        Ok(resp) => {
+                            let status = resp.status().as_u16();
+                            match resp.bytes().await {
+                                Ok(body) => Ok(Reply { status, body }),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Err(e) => Err(e),
+                    };
+                    // Only failures that a second try can fix are retried:
+                    // a 4xx or a timeout would just fail (or hang) again.
+                    let retry = match &outcome {
+                        Ok(r) => r.status >= 500,
+                        Err(e) => e.is_connect(),
+                    };
+                    if retry && attempt < *retries {
+                        attempt += 1;
+                        tokio::time::sleep(delay).await;
+                        delay = delay.saturating_mul(2);
+                        continue;
+                    }
+                    match outcome {
+                        Ok(r) => break r,
+                        Err(e) if e.is_timeout() => {
+                            return Err(GetError::Request(format!(
+                                "timed out after {}s (--query-timeout-secs)",
+                                timeout.as_secs()
+                            )))
+                        }
+                        Err(e) => {
+                            let tries = if attempt > 0 {
+                                format!(" (after {} attempts)", attempt + 1)
+                            } else {
+                                String::new()
+                            };
+                            return Err(GetError::Request(format!("{}{tries}", chain(&e))));
+                        }
+                    }
+                };
+                if let Some(dir) = record {
+                    save(dir, path, params, &reply).map_err(|e| GetError::Replay {
+                        path: dir.display().to_string(),
+                        msg: format!("cannot record: {e}"),
+                    })?;
+                }
+                Ok(reply)
+            }
+            Transport::Replay { dir, .. } => {
+                let key = key(path, params);
+                let meta_path = dir.join(format!("{key}.json"));
+                let replay_err = |p: &Path, msg: String| GetError::Replay {
+                    path: p.display().to_string(),
+                    msg,
+                };
+                let text = std::fs::read_to_string(&meta_path).map_err(|_| {
+                    replay_err(
+                        &meta_path,
+                        format!(
+                            "no recorded answer for {path} {} (recorded with other \
+                             windows, steps or queries?)",
+                            render_params(params)
+                        ),
+                    )
+                })?;
+                let meta: RecordedMeta = serde_json::from_str(&text)
+                    .map_err(|e| replay_err(&meta_path, e.to_string()))?;
+                let body_path = dir.join(format!("{key}.body"));
+                let body =
+                    std::fs::read(&body_path).map_err(|e| replay_err(&body_path, e.to_string()))?;
+                Ok(Reply {
+                    status: meta.status,
+                    body: Bytes::from(body),
+                })
+            }
+        }
+    }
+}
+
+fn render_params(params: &[(&str, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Stable file name of one request: FNV-1a over the path and the parameters
+/// that decide the answer (the server-side timeout does not).
+fn key(path: &str, params: &[(&str, String)]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |b: &[u8]| {
+        for &x in b {
+            h ^= u64::from(x);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    feed(path.as_bytes());
+    for (k, v) in params.iter().filter(|(k, _)| *k != "timeout") {
+        feed(k.as_bytes());
+        feed(v.as_bytes());
+    }
+    format!("q-{h:016x}")
+}
+
+fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std::io::Result<()> {
+    let key = key(path, params);
+    let meta = RecordedMeta {
+        path: path.to_string(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        status: reply.status,
+    };
+    std::fs::write(dir.join(format!("{key}.body")), &reply.body)?;
+    let text = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join(format!("{key}.json")), text)
+}
+
+/// An error and its causes on one line, without the URL reqwest prepends
+/// (the caller names the server already).
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        let s = match s.find(" for url (") {
+            Some(i) => s[..i].to_string(),
+            None => s,
+        };
+        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    one_line(&parts.join(": "))
+}
+
+/// Collapses whitespace (server messages may span lines) and bounds length.
+pub(crate) fn one_line(s: &str) -> String {
+    let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.chars().count() > 400 {
+        out = out.chars().take(400).collect::<String>() + "...";
+    }
+    out
+}

@@ -1,0 +1,504 @@
+//! [`MetricsSource`] over the Prometheus HTTP API: blocking methods on the
+//! outside, concurrent async requests inside.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+
+use super::client::{one_line, GetError, Reply, Transport};
+use super::parse::{service_name, to_series, Envelope, RawSeries};
+use super::{PromArgs, PromConfig};
+use crate::model::{Kpi, Series, Window};
+use crate::source::{MetricsSource, SourceError, WindowKpis};
+
+pub(crate) struct PromSource {
+    transport: Transport,
+    cfg: PromConfig,
+    runtime: tokio::runtime::Runtime,
+    concurrency: usize,
+    total_timeout: Duration,
+}
+
+/// What one query is for, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    Kpi(Kpi),
+    Restarts,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Kpi(k) => k.name(),
+            Target::Restarts => "restarts",
+        }
+    }
+}
+
+struct Answer {
+    series: Vec<RawSeries>,
+    warnings: Vec<String>,
+}
+
+impl PromSource {
+    pub fn new(
+        transport: Transport,
+        args: &PromArgs,
+        cfg: &PromConfig,
+    ) -> Result<PromSource, SourceError> {
+        if cfg.group_label.trim().is_empty() {
+            return Err(SourceError::Config(
+                "[prometheus] group_label must not be empty".into(),
+            ));
+        }
+        if cfg.max_points_per_request < 2 {
+            return Err(SourceError::Config(
+                "[prometheus] max_points_per_request must be at least 2".into(),
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SourceError::Config(format!("cannot start the async runtime: {e}")))?;
+        Ok(PromSource {
+            transport,
+            cfg: cfg.clone(),
+            runtime,
+            concurrency: args.max_concurrency.unwrap_or(cfg.max_concurrency).max(1),
+            total_timeout: Duration::from_secs(
+                args.total_timeout_secs
+                    .unwrap_or(cfg.total_timeout_secs)
+                    .max(1),
+            ),
+        })
+    }
+
+    fn server(&self) -> String {
+        self.transport.describe().to_string()
+    }
+
+    /// Runs `fut` to completion under the overall timeout. Works when the
+    /// caller is itself inside a tokio runtime (block_on would panic there).
+    fn block<T: Send, F: Future<Output = Result<T, SourceError>>>(
+        &self,
+        what: &str,
+        make: impl FnOnce() -> F + Send,
+    ) -> Result<T, SourceError> {
+        let total = self.total_timeout;
+        let run = move || async move {
+            match tokio::time::timeout(total, make()).await {
+                Ok(r) => r,
+                Err(_) => Err(SourceError::Request {
+                    server: self.server(),
+                    what: what.to_string(),
+                    msg: format!("gave up after {}s (--total-timeout-secs)", total.as_secs()),
+                }),
+            }
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|s| {
+                s.spawn(|| self.runtime.block_on(run()))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(SourceError::Config("the query thread panicked".into()))
+                    })
+            })
+        } else {
+            self.runtime.block_on(run())
+        }
+    }
+
+    /// Sends one API request and turns every way it can go wrong into one
+    /// line naming the KPI, the query and the server.
+    async fn call(
+        &self,
+        target: Target,
+        query: &str,
+        path: &str,
+        params: Vec<(&'static str, String)>,
+    ) -> Result<Answer, SourceError> {
+        let server = self.server();
+        let what = format!("KPI {} (query `{}`)", target.name(), query);
+        let reply = match self.transport.get(path, &params).await {
+            Ok(r) => r,
+            Err(GetError::Request(msg)) => return Err(SourceError::Request { server, what, msg }),
+            Err(GetError::Replay { path, msg }) => {
+                return Err(SourceError::Replay {
+                    path,
+                    msg: format!("{what}: {msg}"),
+                })
+            }
+        };
+        interpret(&reply, server, what)
+    }
+
+    async fn instant(
+        &self,
+        target: Target,
+        query: String,
+        time: Option<i64>,
+    ) -> Result<Answer, SourceError> {
+        let mut params = vec![("query", query.clone())];
+        if let Some(t) = time {
+            params.push(("time", t.to_string()));
+        }
+        params.push((
+            "timeout",
+            format!("{}s", self.cfg.query_timeout_secs.max(1)),
+        ));
+        self.call(target, &query, "api/v1/query", params).await
+    }
+
+    async fn window_async(&self, window: &Window) -> Result<WindowKpis, SourceError> {
+        let range = window.duration_secs();
+        if range <= 0 {
+            return Err(SourceError::Config(format!(
+                "empty window {} .. {}",
+                window.start, window.end
+            )));
+        }
+        let range = range as u64;
+        let end = window.end_secs();
+        let mut jobs: Vec<(Target, bool, String)> = Vec::new();
+        for kpi in Kpi::ALL {
+            for by in [true, false] {
+                jobs.push((
+                    Target::Kpi(kpi),
+                    by,
+                    self.cfg.expand(self.cfg.queries.template(kpi), by, range),
+                ));
+            }
+        }
+        jobs.push((
+            Target::Restarts,
+            true,
+            self.cfg.expand(&self.cfg.queries.restarts, true, range),
+        ));
+        let answers: Vec<Result<Answer, SourceError>> = stream::iter(jobs.iter())
+            .map(|(t, _, q)| self.instant(*t, q.clone(), Some(end)))
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+
+        let server = self.server();
+        let mut out = WindowKpis::default();
+        for ((target, by, query), answer) in jobs.iter().zip(answers) {
+            let answer = answer?;
+            for w in &answer.warnings {
+                out.warnings.push(format!(
+                    "{server}: warning for KPI {}: {}",
+                    target.name(),
+                    one_line(w)
+                ));
+            }
+            let values: Vec<(String, f64)> = answer
+                .series
+                .iter()
+                .filter_map(|s| {
+                    s.value
+                        .map(|p| (service_name(&s.metric, &self.cfg.group_label), p.1))
+                })
+                .collect();
+            let Target::Kpi(kpi) = *target else {
+                if values.is_empty() {
+                    out.warnings.push(format!(
+                        "{server}: no restart data (query `{query}`); restarts unknown"
+                    ));
+                }
+                for (svc, v) in values {
+                    if v.is_finite() && v >= 0.0 {
+                        out.restarts.insert(svc, v.round() as u64);
+                    }
+                }
+                continue;
+            };
+            if values.is_empty() {
+                return Err(SourceError::NoData {
+                    server,
+                    what: format!(
+                        "KPI {kpi}{} in {} .. {} (query `{query}`)",
+                        if *by { "" } else { " (fleet-wide)" },
+                        window.start,
+                        window.end
+                    ),
+                });
+            }
+            for (svc, v) in values {
+                if !v.is_finite() {
+                    out.warnings.push(format!(
+                        "{server}: KPI {kpi} is {v} for {} (query `{query}`); left out",
+                        if *by { svc.as_str() } else { "the fleet" }
+                    ));
+                    continue;
+                }
+                if *by {
+                    out.services.entry(svc).or_default().insert(kpi, v);
+                } else {
+                    out.overall.insert(kpi, v);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn series_async(
+        &self,
+        kpi: Kpi,
+        window: &Window,
+        step_secs: u32,
+    ) -> Result<Vec<Series>, SourceError> {
+        let step = i64::from(step_secs.max(self.cfg.min_step_secs).max(1));
+        let first = window.start_secs() + step;
+        let last = window.end_secs();
+        let server = self.server();
+        let query = self
+            .cfg
+            .expand(self.cfg.queries.template(kpi), true, step as u64);
+        if first > last {
+            return Err(SourceError::Config(format!(
+                "KPI {kpi}: step {step}s is longer than the window {} .. {}",
+                window.start, window.end
+            )));
+        }
+        let n = ((last - first) / step + 1) as usize;
+        // Prometheus rejects answers over 11,000 points per series.
+        let per = i64::from(self.cfg.max_points_per_request);
+        let mut chunks = Vec::new();
+        let mut s = first;
+        while s <= last {
+            let e = (s + (per - 1) * step).min(last);
+            chunks.push((s, e));
+            s = e + step;
+        }
+        let answers: Vec<Result<Answer, SourceError>> = stream::iter(chunks.iter())
+            .map(|&(s, e)| {
+                let params = vec![
+                    ("query", query.clone()),
+                    ("start", s.to_string()),
+                    ("end", e.to_string()),
+                    ("step", step.to_string()),
+                    (
+                        "timeout",
+                        format!("{}s", self.cfg.query_timeout_secs.max(1)),
+                    ),
+                ];
+                self.call(Target::Kpi(kpi), &query, "api/v1/query_range", params)
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        let mut grid: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for answer in answers {
+            for s in to_series(answer?.series, &self.cfg.group_label) {
+                let row = grid.entry(s.service).or_insert_with(|| vec![f64::NAN; n]);
+                for (t, v) in s.points {
+                    let off = t - first;
+                    // Off-grid points would belong to another step's window.
+                    if off >= 0 && off % step == 0 && ((off / step) as usize) < n {
+                        row[(off / step) as usize] = if v.is_finite() { v } else { f64::NAN };
+                    }
+                }
+            }
+        }
+        grid.retain(|_, row| row.iter().any(|v| v.is_finite()));
+        if grid.is_empty() {
+            return Err(SourceError::NoData {
+                server,
+                what: format!(
+                    "KPI {kpi} in {} .. {} (query `{query}`)",
+                    window.start, window.end
+                ),
+            });
+        }
+        Ok(grid
+            .into_iter()
+            .map(|(service, row)| Series {
+                service,
+                points: row
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (first + i as i64 * step, v))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// `tars kpi check`.
+    pub fn check(&self) -> Result<String, SourceError> {
+        let range = self.cfg.check_range_secs.max(1);
+        let mut jobs: Vec<(Target, String)> = Kpi::ALL
+            .iter()
+            .map(|&k| {
+                (
+                    Target::Kpi(k),
+                    self.cfg.expand(self.cfg.queries.template(k), true, range),
+                )
+            })
+            .collect();
+        jobs.push((
+            Target::Restarts,
+            self.cfg.expand(&self.cfg.queries.restarts, true, range),
+        ));
+        for (t, q) in &jobs {
+            if let Err(e) = promql_parser::parser::parse(q) {
+                return Err(SourceError::Config(format!(
+                    "[prometheus.queries] {}: not valid PromQL: {} (query `{q}`)",
+                    t.name(),
+                    one_line(&e)
+                )));
+            }
+        }
+        let answers = self.block("kpi check", || async {
+            Ok(stream::iter(jobs.iter())
+                .map(|(t, q)| self.instant(*t, q.clone(), None))
+                .buffered(self.concurrency)
+                .collect::<Vec<_>>()
+                .await)
+        })?;
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
+        table.set_header(vec!["kpi", "series", "status", "query"]);
+        let mut ok = 0;
+        for ((t, q), a) in jobs.iter().zip(answers) {
+            let (n, status) = match a {
+                Ok(a) => {
+                    let finite = a
+                        .series
+                        .iter()
+                        .filter(|s| s.value.is_some_and(|p| p.1.is_finite()))
+                        .count();
+                    let mut st = if a.series.is_empty() {
+                        "NO DATA".to_string()
+                    } else if finite < a.series.len() {
+                        format!("ok, {} series NaN/Inf", a.series.len() - finite)
+                    } else {
+                        "ok".to_string()
+                    };
+                    if !a.series.is_empty() {
+                        ok += 1;
+                    }
+                    for w in a.warnings {
+                        st.push_str(&format!("; warning: {}", one_line(&w)));
+                    }
+                    (a.series.len().to_string(), st)
+                }
+                // The server is unusable: no table would help.
+                Err(e @ SourceError::Request { .. }) => return Err(e),
+                Err(e) => ("-".to_string(), format!("ERROR: {e}")),
+            };
+            table.add_row(vec![t.name().to_string(), n, status, q.clone()]);
+        }
+        Ok(format!(
+            "{table}\n{ok} of {} queries returned data at {} (ranges of {range}s ending now)\n",
+            jobs.len(),
+            self.server()
+        ))
+    }
+}
+
+/// Turns an HTTP answer into series or one clear error line.
+fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, SourceError> {
+    let parsed: Result<Envelope, _> = serde_json::from_slice(&reply.body);
+    let status = reply.status;
+    let snippet = || {
+        let s = String::from_utf8_lossy(&reply.body[..reply.body.len().min(120)]).to_string();
+        if s.trim().is_empty() {
+            "empty body".to_string()
+        } else {
+            format!("body starts {:?}", one_line(&s))
+        }
+    };
+    let api_error = |env: &Envelope| {
+        one_line(&format!(
+            "{}{}",
+            env.error_type
+                .as_deref()
+                .map(|t| format!("{t}: "))
+                .unwrap_or_default(),
+            env.error.as_deref().unwrap_or("(no message)")
+        ))
+    };
+    match (status, parsed) {
+        (401 | 403, _) => Err(SourceError::Response {
+            server,
+            what,
+            msg: format!(
+                "HTTP {status} {}: check --bearer-token-file/$PROMETHEUS_BEARER_TOKEN or \
+                 --basic-auth-user",
+                if status == 401 {
+                    "unauthorized"
+                } else {
+                    "forbidden"
+                }
+            ),
+        }),
+        (500..=599, Ok(env)) if env.status == "error" => Err(SourceError::Request {
+            server,
+            what,
+            msg: format!("HTTP {status} after retries: {}", api_error(&env)),
+        }),
+        (500..=599, _) => Err(SourceError::Request {
+            server,
+            what,
+            msg: format!("HTTP {status} after retries ({})", snippet()),
+        }),
+        (_, Ok(env)) if env.status == "error" => Err(SourceError::Response {
+            server,
+            what,
+            msg: format!("HTTP {status}: {}", api_error(&env)),
+        }),
+        (200..=299, Ok(env)) if env.status == "success" => match env.data {
+            Some(d) => Ok(Answer {
+                series: d.result.0,
+                warnings: env.warnings,
+            }),
+            None => Err(SourceError::Response {
+                server,
+                what,
+                msg: "answer has no data field".into(),
+            }),
+        },
+        (200..=299, Ok(env)) => Err(SourceError::Response {
+            server,
+            what,
+            msg: format!("unexpected status {:?} in the answer", env.status),
+        }),
+        (200..=299, Err(e)) => Err(SourceError::Response {
+            server,
+            what,
+            msg: format!(
+                "not a Prometheus API answer ({}; {})",
+                one_line(&e.to_string()),
+                snippet()
+            ),
+        }),
+        (_, _) => Err(SourceError::Response {
+            server,
+            what,
+            msg: format!("HTTP {status} ({})", snippet()),
+        }),
+    }
+}
+
+impl MetricsSource for PromSource {
+    fn describe(&self) -> String {
+        self.server()
+    }
+
+    fn window_kpis(&self, window: &Window) -> Result<WindowKpis, SourceError> {
+        let what = format!("KPIs of {} .. {}", window.start, window.end);
+        self.block(&what, || self.window_async(window))
+    }
+
+    fn kpi_series(
+        &self,
+        kpi: Kpi,
+        window: &Window,
+        step_secs: u32,
+    ) -> Result<Vec<Series>, SourceError> {
+        let what = format!("KPI {kpi} series of {} .. {}", window.start, window.end);
+        self.block(&what, || self.series_async(kpi, window, step_secs))
+    }
+}

@@ -1,0 +1,618 @@
+//! The Prometheus source against real servers (Prometheus and
+//! VictoriaMetrics, backfilled with simulated history) and against a
+//! loopback server that misbehaves on purpose.
+
+#[path = "support/prom/mod.rs"]
+mod prom_support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use prom_support::{self as sp, Misbehave};
+use tars::model::{Kpi, KpiValues, Series, Window, OVERALL};
+use tars::prom::{self, PromArgs, PromConfig};
+use tars::source::{MetricsSource, SourceError, WindowKpis};
+
+/// Latency percentiles: absolute tolerance (ms). Everything else: relative.
+const LATENCY_ABS_MS: f64 = 1.0;
+const REL: f64 = 0.01;
+
+fn is_latency(k: Kpi) -> bool {
+    matches!(k, Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs)
+}
+
+/// Worst error seen per KPI: (relative, absolute).
+type Worst = BTreeMap<Kpi, (f64, f64)>;
+
+fn compare(label: &str, got: &WindowKpis, truth: &WindowKpis, worst: &mut Worst) -> Vec<String> {
+    let mut bad = Vec::new();
+    type Row<'a> = (String, &'a KpiValues, Option<&'a KpiValues>);
+    let mut rows: Vec<Row> = vec![(OVERALL.to_string(), &truth.overall, Some(&got.overall))];
+    for (svc, t) in &truth.services {
+        rows.push((svc.clone(), t, got.services.get(svc)));
+    }
+    for (svc, t, g) in rows {
+        let Some(g) = g else {
+            bad.push(format!("{label} {svc}: missing"));
+            continue;
+        };
+        for kpi in Kpi::ALL {
+            let (Some(&tv), Some(&gv)) = (t.get(&kpi), g.get(&kpi)) else {
+                bad.push(format!("{label} {svc} {kpi}: missing"));
+                continue;
+            };
+            let abs = (gv - tv).abs();
+            let rel = abs / tv.abs().max(1e-12);
+            let w = worst.entry(kpi).or_default();
+            w.0 = w.0.max(rel);
+            w.1 = w.1.max(abs);
+            let ok = if is_latency(kpi) {
+                abs <= LATENCY_ABS_MS
+            } else {
+                rel <= REL
+            };
+            if !ok {
+                bad.push(format!(
+                    "{label} {svc} {kpi}: server {gv} vs truth {tv} (rel {rel:.2e}, abs {abs:.3})"
+                ));
+            }
+        }
+    }
+    bad
+}
+
+fn report(backend: &str, worst: &Worst) {
+    println!("accuracy on {backend} (days 0-7, 4 services + overall):");
+    for (k, (rel, abs)) in worst {
+        println!(
+            "  {:<15} max rel {:.2e}  max abs {:.4} {}",
+            k.name(),
+            rel,
+            abs,
+            k.unit()
+        );
+    }
+}
+
+fn record_args(dir: &Path) -> PromArgs {
+    PromArgs {
+        record: Some(dir.to_path_buf()),
+        ..PromArgs::default()
+    }
+}
+
+fn series_text(s: &[Series]) -> String {
+    format!("{s:?}")
+}
+
+/// Everything checked on one real backend.
+fn check_backend(server: &sp::Server) {
+    let sim = sp::simulator();
+    let ga = sp::ga();
+    let cfg = PromConfig::default();
+    let rec = tempfile::tempdir().expect("temp dir");
+    let src = prom::connect(&server.url, &record_args(rec.path()), &cfg)
+        .unwrap_or_else(|e| panic!("{}: connect: {e}", server.name));
+    assert_eq!(src.describe(), format!("prometheus:{}", server.url));
+
+    // Window KPIs of every day against the simulator's own numbers.
+    let mut worst = Worst::new();
+    let mut failures = Vec::new();
+    let mut live = Vec::new();
+    for day in 0..=7 {
+        let w = Window::day(ga, day);
+        let got = src.window_kpis(&w).unwrap_or_else(|e| {
+            panic!(
+                "{} day {day}: {e}\nlog:\n{}",
+                server.name,
+                server.log_tail()
+            )
+        });
+        let truth = sim.window_kpis(&w).expect("truth");
+        failures.extend(compare(
+            &format!("{} day {day}", server.name),
+            &got,
+            &truth,
+            &mut worst,
+        ));
+        assert_eq!(
+            got.restarts, truth.restarts,
+            "{} day {day}: restarts (counter resets) differ",
+            server.name
+        );
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        live.push(got);
+    }
+    report(server.name, &worst);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        live.iter()
+            .map(|d| d.restarts.values().sum::<u64>())
+            .sum::<u64>()
+            > 0,
+        "the history should contain restarts (counter resets)"
+    );
+
+    // The injected problems are visible on the right services and days.
+    let v = |d: usize, s: &str, k: Kpi| live[d].services[s][&k];
+    assert!(v(4, "checkout", Kpi::P99LatencyMs) > 1.4 * v(0, "checkout", Kpi::P99LatencyMs));
+    assert!(v(2, "search", Kpi::ErrorRate) > 3.0 * v(1, "search", Kpi::ErrorRate));
+    assert!(v(5, "api-gateway", Kpi::ErrorRate) > 3.0 * v(4, "api-gateway", Kpi::ErrorRate));
+    assert!(v(7, "auth", Kpi::MemoryBytes) > v(1, "auth", Kpi::MemoryBytes) + 30.0 * 1048576.0);
+
+    // Series with 15-minute steps, including the scrape gap of search on day 4.
+    let day4 = Window::day(ga, 4);
+    let mut series_worst = Worst::new();
+    for kpi in [
+        Kpi::ThroughputRps,
+        Kpi::ErrorRate,
+        Kpi::P99LatencyMs,
+        Kpi::MemoryBytes,
+    ] {
+        let got = src
+            .kpi_series(kpi, &day4, 900)
+            .unwrap_or_else(|e| panic!("{} series {kpi}: {e}", server.name));
+        let mut truth = sim.kpi_series(kpi, &day4, 900).expect("truth");
+        truth.sort_by(|a, b| a.service.cmp(&b.service));
+        assert_eq!(got.len(), truth.len(), "{kpi}: services");
+        for (g, t) in got.iter().zip(&truth) {
+            assert_eq!(g.service, t.service);
+            assert_eq!(
+                g.points.len(),
+                96,
+                "{kpi} {}: one point per step",
+                g.service
+            );
+            for (gp, tp) in g.points.iter().zip(&t.points) {
+                assert_eq!(gp.0, tp.0, "timestamps");
+                let in_gap = g.service == "search"
+                    && gp.0 > day4.start_secs() + 10 * 3600
+                    && gp.0 <= day4.start_secs() + 11 * 3600;
+                if in_gap || !gp.1.is_finite() {
+                    continue;
+                }
+                let abs = (gp.1 - tp.1).abs();
+                let w = series_worst.entry(kpi).or_default();
+                w.0 = w.0.max(abs / tp.1.abs().max(1e-12));
+                w.1 = w.1.max(abs);
+            }
+            let missing = g.points.iter().filter(|p| !p.1.is_finite()).count();
+            if g.service == "search" {
+                let at = day4.start_secs() + 10 * 3600 + 900;
+                let p = g.points.iter().find(|p| p.0 == at).expect("gap point");
+                // VictoriaMetrics' rate() falls back on the last sample before
+                // an empty step and answers 0 there instead of nothing.
+                let vm_zero = server.name == "victoria-metrics"
+                    && matches!(kpi, Kpi::ThroughputRps | Kpi::CpuCores)
+                    && p.1 == 0.0;
+                if vm_zero {
+                    println!("{}: scrape gap shows as 0 for {kpi}", server.name);
+                }
+                assert!(
+                    p.1.is_nan() || vm_zero,
+                    "{kpi}: the scrape gap must show as NaN, got {}",
+                    p.1
+                );
+            } else {
+                assert_eq!(missing, 0, "{kpi} {}: unexpected gaps", g.service);
+            }
+        }
+    }
+    println!(
+        "15-minute series on {} (day 4, outside the gap):",
+        server.name
+    );
+    for (k, (rel, abs)) in &series_worst {
+        println!(
+            "  {:<15} max rel {:.2e}  max abs {:.4} {}",
+            k.name(),
+            rel,
+            abs,
+            k.unit()
+        );
+    }
+
+    // A range longer than the server's points limit is split and merged.
+    let small = PromConfig {
+        max_points_per_request: 40,
+        ..PromConfig::default()
+    };
+    let split = prom::connect(&server.url, &PromArgs::default(), &small).expect("connect");
+    let whole = src.kpi_series(Kpi::CpuCores, &day4, 900).expect("whole");
+    let parts = split.kpi_series(Kpi::CpuCores, &day4, 900).expect("split");
+    assert_eq!(series_text(&whole), series_text(&parts));
+
+    // Day-7 run as the pipeline does it: window KPIs plus 15-minute series
+    // of every KPI. The recording counts the queries.
+    let rec7 = tempfile::tempdir().expect("temp dir");
+    let src7 = prom::connect(&server.url, &record_args(rec7.path()), &cfg).expect("connect");
+    let t0 = Instant::now();
+    let day7 = Window::day(ga, 7);
+    src7.window_kpis(&day7).expect("day 7");
+    for kpi in Kpi::ALL {
+        src7.kpi_series(kpi, &day7, 900).expect("day 7 series");
+    }
+    let queries = count_recorded(rec7.path());
+    println!(
+        "day-7 run on {}: {queries} queries in {:.2?}",
+        server.name,
+        t0.elapsed()
+    );
+
+    // Replaying the recording gives the same numbers without a server.
+    let rp = prom::replay(rec.path(), &cfg).expect("replay");
+    assert_eq!(rp.describe(), src.describe());
+    for (day, l) in live.iter().enumerate() {
+        let r = rp
+            .window_kpis(&Window::day(ga, day as u32))
+            .expect("replayed");
+        assert_eq!(format!("{r:?}"), format!("{l:?}"), "day {day} replayed");
+    }
+    for kpi in [
+        Kpi::ThroughputRps,
+        Kpi::ErrorRate,
+        Kpi::P99LatencyMs,
+        Kpi::MemoryBytes,
+    ] {
+        let a = src.kpi_series(kpi, &day4, 900).expect("live");
+        let b = rp.kpi_series(kpi, &day4, 900).expect("replayed");
+        assert_eq!(series_text(&a), series_text(&b));
+    }
+    let err = rp
+        .kpi_series(Kpi::CpuCores, &Window::day(ga, 3), 900)
+        .expect_err("not recorded");
+    assert!(matches!(err, SourceError::Replay { .. }), "{err}");
+
+    // A recorded query_range answer read as an --input file.
+    let body = recorded_range_body(rec.path()).expect("a recorded query_range");
+    let from_file = prom::read_query_range_file(&body).expect("read recorded answer");
+    let mut names: Vec<&str> = from_file.iter().map(|s| s.service.as_str()).collect();
+    names.sort();
+    assert_eq!(names, vec!["api-gateway", "auth", "checkout", "search"]);
+
+    // kpi check: valid templates; the history is old, so no data "now".
+    let table = prom::kpi_check(&server.url, &PromArgs::default(), &cfg).expect("kpi check");
+    for kpi in Kpi::ALL {
+        assert!(table.contains(kpi.name()), "{table}");
+    }
+    assert!(table.contains("NO DATA"), "{table}");
+    let mut broken = PromConfig::default();
+    broken.queries.p95_latency_ms = "histogram_quantile(0.95, sum by (le) (".into();
+    let err = prom::kpi_check(&server.url, &PromArgs::default(), &broken).expect_err("syntax");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("p95_latency_ms") && msg.contains("not valid PromQL"),
+        "{msg}"
+    );
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+
+    // A server-side PromQL error names the KPI, the query and the server.
+    let mut bad = PromConfig::default();
+    bad.queries.cpu_cores = "sum by ({group}) (rate(process_cpu_seconds_total[{range}]) +)".into();
+    let src_bad = prom::connect(&server.url, &PromArgs::default(), &bad).expect("connect");
+    let err = src_bad
+        .window_kpis(&Window::day(ga, 1))
+        .expect_err("bad query");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cpu_cores")
+            && msg.contains(&server.url)
+            && msg.contains("process_cpu_seconds_total"),
+        "{msg}"
+    );
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+
+    // No data where data was expected.
+    let none = PromConfig {
+        selector: r#"service="no-such-service""#.into(),
+        ..PromConfig::default()
+    };
+    let src_none = prom::connect(&server.url, &PromArgs::default(), &none).expect("connect");
+    let err = src_none
+        .window_kpis(&Window::day(ga, 1))
+        .expect_err("no data");
+    assert!(matches!(err, SourceError::NoData { .. }), "{err}");
+    assert!(err.to_string().contains("no-such-service"), "{err}");
+}
+
+fn count_recorded(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".body"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn recorded_range_body(dir: &Path) -> Option<std::path::PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let text = std::fs::read_to_string(&p).ok()?;
+            if text.contains("query_range") {
+                return Some(p.with_extension("body"));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn prometheus_matches_simulator_truth() {
+    let sim = sp::simulator();
+    let server = sp::start_prometheus(&sim);
+    check_backend(&server);
+}
+
+#[test]
+fn victoria_metrics_matches_simulator_truth() {
+    let sim = sp::simulator();
+    let server = sp::start_victoria(&sim);
+    check_backend(&server);
+}
+
+// ---- faults, against a loopback server that misbehaves on purpose ----
+
+fn fast_cfg() -> PromConfig {
+    PromConfig {
+        retries: 2,
+        retry_backoff_ms: 10,
+        ..PromConfig::default()
+    }
+}
+
+fn one_line_naming(err: &SourceError, server: &str, parts: &[&str]) -> String {
+    let msg = err.to_string();
+    assert_eq!(msg.lines().count(), 1, "not one line: {msg}");
+    assert!(msg.contains(server), "server missing: {msg}");
+    for p in parts {
+        assert!(msg.contains(p), "{p:?} missing: {msg}");
+    }
+    msg
+}
+
+fn day1() -> Window {
+    Window::day(sp::ga(), 1)
+}
+
+const OK_VECTOR: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"service":"a"},"value":[1,"5"]}]}}"#;
+
+#[test]
+fn refused_connection_is_one_line() {
+    let port = sp::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let src = prom::connect(&url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("refused");
+    let msg = one_line_naming(&err, &url, &["KPI", "query `"]);
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+}
+
+#[test]
+fn dns_failure_is_one_line() {
+    let url = "http://no-such-host.invalid:9090";
+    let cfg = PromConfig {
+        retries: 0,
+        ..fast_cfg()
+    };
+    let src = prom::connect(url, &PromArgs::default(), &cfg).expect("connect");
+    let err = src
+        .kpi_series(Kpi::ErrorRate, &day1(), 900)
+        .expect_err("dns");
+    one_line_naming(&err, url, &["error_rate", "dns"]);
+}
+
+#[test]
+fn hanging_server_times_out() {
+    let fake = sp::fake_server(vec![Misbehave::Hang(Duration::from_secs(30))]);
+    let args = PromArgs {
+        query_timeout_secs: Some(1),
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("hang");
+    one_line_naming(&err, &fake.url, &["timed out", "query `"]);
+    // Timeouts are not retried: one request per query at most.
+    assert!(fake.hits.load(std::sync::atomic::Ordering::SeqCst) <= 17);
+}
+
+#[test]
+fn total_timeout_bounds_a_whole_call() {
+    let fake = sp::fake_server(vec![Misbehave::Hang(Duration::from_secs(30))]);
+    let args = PromArgs {
+        query_timeout_secs: Some(20),
+        total_timeout_secs: Some(1),
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("total timeout");
+    one_line_naming(&err, &fake.url, &["total-timeout-secs"]);
+}
+
+#[test]
+fn server_error_is_retried_then_succeeds() {
+    let fake = sp::fake_server(vec![
+        Misbehave::Reply(503, "overloaded".into()),
+        Misbehave::Reply(
+            500,
+            r#"{"status":"error","errorType":"internal","error":"boom"}"#.into(),
+        ),
+        Misbehave::Reply(200, OK_VECTOR.into()),
+    ]);
+    let args = PromArgs {
+        max_concurrency: Some(1),
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let got = src.window_kpis(&day1()).expect("retried");
+    assert_eq!(got.services["a"][&Kpi::CpuCores], 5.0);
+    assert_eq!(got.restarts["a"], 5);
+}
+
+#[test]
+fn persistent_server_error_is_reported_after_retries() {
+    let fake = sp::fake_server(vec![Misbehave::Reply(
+        502,
+        "<html>bad gateway</html>".into(),
+    )]);
+    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src
+        .kpi_series(Kpi::P99LatencyMs, &day1(), 900)
+        .expect_err("502");
+    one_line_naming(
+        &err,
+        &fake.url,
+        &["p99_latency_ms", "HTTP 502", "after retries"],
+    );
+    assert_eq!(fake.hits.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn promql_error_shows_the_server_message() {
+    let body = r#"{"status":"error","errorType":"bad_data","error":"1:12: parse error: unexpected \"}\""}"#;
+    let fake = sp::fake_server(vec![Misbehave::Reply(400, body.into())]);
+    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src
+        .kpi_series(Kpi::ThroughputRps, &day1(), 900)
+        .expect_err("400");
+    one_line_naming(
+        &err,
+        &fake.url,
+        &[
+            "throughput_rps",
+            "HTTP 400",
+            "bad_data",
+            "parse error",
+            "http_requests_total",
+        ],
+    );
+    // 4xx is not retried.
+    assert_eq!(fake.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn unauthorized_is_reported_with_a_hint() {
+    let fake = sp::fake_server(vec![Misbehave::Reply(401, "Unauthorized".into())]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "secret-token\n").expect("token");
+    let args = PromArgs {
+        bearer_token_file: Some(token),
+        headers: vec!["X-Scope-OrgID: team-a".into()],
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("401");
+    let msg = one_line_naming(&err, &fake.url, &["HTTP 401", "bearer"]);
+    assert!(!msg.contains("secret-token"), "{msg}");
+    let reqs = fake.requests.lock().expect("requests").clone();
+    let first = reqs.first().expect("a request").to_lowercase();
+    assert!(
+        first.contains("authorization: bearer secret-token"),
+        "{first}"
+    );
+    assert!(first.contains("x-scope-orgid: team-a"), "{first}");
+}
+
+#[test]
+fn garbage_and_wrong_shapes_are_reported() {
+    for body in [
+        "<html>hello</html>",
+        r#"{"status":"success"}"#,
+        r#"{"foo": 1}"#,
+        "",
+    ] {
+        let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
+        let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+        let err = src.window_kpis(&day1()).expect_err("garbage");
+        assert!(matches!(err, SourceError::Response { .. }), "{body}: {err}");
+        one_line_naming(&err, &fake.url, &["KPI", "query `"]);
+    }
+}
+
+#[test]
+fn nan_and_inf_samples_are_left_out_with_a_warning() {
+    let body = r#"{"status":"success","warnings":["query hit a limit"],"data":{"resultType":"vector","result":[
+        {"metric":{"service":"a"},"value":[1,"NaN"]},{"metric":{"service":"b"},"value":[1,"+Inf"]},
+        {"metric":{"service":"c"},"value":[1,"2"]}]}}"#;
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
+    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let got = src.window_kpis(&day1()).expect("answer");
+    assert!(!got.services.contains_key("a"));
+    assert!(!got.services.contains_key("b"));
+    assert_eq!(got.services["c"][&Kpi::Availability], 2.0);
+    assert!(
+        got.warnings.iter().any(|w| w.contains("NaN")),
+        "{:?}",
+        got.warnings
+    );
+    assert!(
+        got.warnings.iter().any(|w| w.contains("query hit a limit")),
+        "{:?}",
+        got.warnings
+    );
+    assert!(got.warnings.iter().all(|w| w.lines().count() == 1));
+
+    let range = r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"service":"a"},"values":[[TS1,"NaN"],[TS2,"3"]]}]}}"#;
+    let w = day1();
+    let range = range
+        .replace("TS1", &(w.start_secs() + 900).to_string())
+        .replace("TS2", &(w.start_secs() + 1800).to_string());
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, range)]);
+    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let s = src.kpi_series(Kpi::CpuCores, &w, 900).expect("series");
+    assert_eq!(s[0].points.len(), 96);
+    assert!(s[0].points[0].1.is_nan());
+    assert_eq!(s[0].points[1].1, 3.0);
+    assert!(s[0].points[2].1.is_nan(), "a gap stays NaN");
+}
+
+#[test]
+fn empty_result_is_no_data() {
+    let body = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
+    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("empty");
+    assert!(matches!(err, SourceError::NoData { .. }), "{err}");
+    one_line_naming(&err, &fake.url, &["KPI availability", "query `"]);
+}
+
+#[test]
+fn replay_of_a_missing_recording_is_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Err(err) = prom::replay(&dir.path().join("nope"), &PromConfig::default()) else {
+        panic!("a missing recording must be an error")
+    };
+    assert!(matches!(err, SourceError::Replay { .. }), "{err}");
+    assert_eq!(err.to_string().lines().count(), 1);
+}
+
+#[test]
+fn bad_flags_are_config_errors() {
+    let cfg = PromConfig::default();
+    for args in [
+        PromArgs {
+            headers: vec!["no colon".into()],
+            ..PromArgs::default()
+        },
+        PromArgs {
+            bearer_token_file: Some("/nonexistent/token".into()),
+            ..PromArgs::default()
+        },
+        PromArgs {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..PromArgs::default()
+        },
+    ] {
+        let Err(err) = prom::connect("http://127.0.0.1:9", &args, &cfg) else {
+            panic!("{args:?} must be refused")
+        };
+        assert!(matches!(err, SourceError::Config(_)), "{err}");
+    }
+    let Err(err) = prom::connect("ftp://x", &PromArgs::default(), &cfg) else {
+        panic!("ftp must be refused")
+    };
+    assert!(matches!(err, SourceError::Config(_)), "{err}");
+}
