@@ -155,7 +155,6 @@ pub enum DockerApiError {
 /// Runs the proxy until SIGTERM/SIGINT, then drains in-flight requests.
 pub fn run(args: DockerApiArgs) -> Result<(), DockerApiError> {
     let config = Config::from_args(&args)?;
-    init_logging(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tars-docker-api")
@@ -168,6 +167,9 @@ pub fn run(args: DockerApiArgs) -> Result<(), DockerApiError> {
                 addr: config.listen,
                 source,
             })?;
+        // Only now: a run that fails on its flags should leave the embedding
+        // program's logging alone.
+        init_logging(args.log_format);
         let state = AppState::new(&config);
         let shutdown = shutdown_signal()?;
         tracing::info!(
