@@ -66,7 +66,7 @@ pub struct DockerApiArgs {
     pub stats_timeout: Duration,
 
     /// How many containers /api/stats/aggregate samples at once.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrency: u32,
 
     /// Cap on engine calls in flight across all requests.
@@ -91,7 +91,7 @@ impl Default for DockerApiArgs {
             request_timeout: Duration::from_secs(15),
             engine_timeout: Duration::from_secs(5),
             stats_timeout: Duration::from_secs(4),
-            max_concurrency: 8,
+            max_concurrency: 16,
             max_engine_calls: 32,
             max_in_flight: 256,
             log_format: LogFormat::Text,

@@ -200,7 +200,14 @@ fn is_static_elf(b: &[u8]) -> bool {
 }
 
 fn ensure_packages() -> Result<(PathBuf, PathBuf), String> {
-    let have = || (find_in_path("dockerd"), static_busybox());
+    // TARS_TEST_DOCKERD points at another daemon binary (or a broken one, to
+    // check that the tests fail loudly when no engine can start).
+    let dockerd = || {
+        std::env::var_os("TARS_TEST_DOCKERD")
+            .map(PathBuf::from)
+            .or_else(|| find_in_path("dockerd"))
+    };
+    let have = || (dockerd(), static_busybox());
     if let (Some(d), Some(b)) = have() {
         return Ok((d, b));
     }
