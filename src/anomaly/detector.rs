@@ -16,10 +16,7 @@ pub struct DetectorConfig {
 
 impl Default for DetectorConfig {
     fn default() -> Self {
-        Self {
-            z_threshold: 3.0,
-            alpha: 0.3,
-        }
+        Self { z_threshold: 3.0, alpha: 0.3 }
     }
 }
 
@@ -50,44 +47,21 @@ pub struct StreamingDetector {
 
 impl StreamingDetector {
     pub fn new(cfg: DetectorConfig) -> Self {
-        Self {
-            cfg,
-            mean: 0.0,
-            var: 0.0,
-            n: 0,
-        }
+        Self { cfg, mean: 0.0, var: 0.0, n: 0 }
     }
 
     /// Feeds the next point (timestamps in seconds, non-decreasing).
     pub fn update(&mut self, _ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
-            return PointVerdict {
-                score: 0.0,
-                is_anomaly: false,
-                expected: self.mean,
-                band_low: f64::NAN,
-                band_high: f64::NAN,
-                reason: "missing",
-            };
+            return PointVerdict { score: 0.0, is_anomaly: false, expected: self.mean, band_low: f64::NAN, band_high: f64::NAN, reason: "missing" };
         }
         if self.n == 0 {
             self.mean = value;
             self.n = 1;
-            return PointVerdict {
-                score: 0.0,
-                is_anomaly: false,
-                expected: f64::NAN,
-                band_low: f64::NAN,
-                band_high: f64::NAN,
-                reason: "warmup",
-            };
+            return PointVerdict { score: 0.0, is_anomaly: false, expected: f64::NAN, band_low: f64::NAN, band_high: f64::NAN, reason: "warmup" };
         }
         let sd = self.var.sqrt();
-        let z = if sd > 0.0 {
-            (value - self.mean) / sd
-        } else {
-            0.0
-        };
+        let z = if sd > 0.0 { (value - self.mean) / sd } else { 0.0 };
         let expected = self.mean;
         let band = self.cfg.z_threshold * sd;
         let a = self.cfg.alpha;
@@ -102,13 +76,7 @@ impl StreamingDetector {
             expected,
             band_low: expected - band,
             band_high: expected + band,
-            reason: if !is_anomaly {
-                "normal"
-            } else if z > 0.0 {
-                "spike_high"
-            } else {
-                "spike_low"
-            },
+            reason: if !is_anomaly { "normal" } else if z > 0.0 { "spike_high" } else { "spike_low" },
         }
     }
 }
