@@ -469,6 +469,100 @@ mod tests {
         assert!(!valid_container_ref(&"a".repeat(256)));
     }
 
+    /// A router whose engine socket does not exist: anything that reaches the
+    /// engine answers 503, so 401/404/405 prove the request stopped earlier.
+    fn offline_app(token: Option<&str>) -> (Router, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let args = super::super::DockerApiArgs {
+            docker_host: dir.path().join("none.sock").display().to_string(),
+            ..Default::default()
+        };
+        let config = Config::from_args_with_env_token(&args, token.map(str::to_string)).unwrap();
+        (app(AppState::new(&config)), dir)
+    }
+
+    async fn call(app: &Router, method: &str, uri: &str, auth: Option<&str>) -> Response {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(uri);
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        app.clone()
+            .oneshot(req.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn body_json(resp: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_and_unknown_paths_stop_at_the_router() {
+        let (app, _dir) = offline_app(None);
+        for m in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            let resp = call(&app, m, "/api/containers", None).await;
+            assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED, "{m}");
+            assert_eq!(resp.headers()[header::ALLOW], "GET, HEAD");
+            assert_eq!(body_json(resp).await["error"], "method_not_allowed");
+        }
+        let resp = call(&app, "GET", "/v1.41/containers/json", None).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(body_json(resp).await["error"], "not_found");
+        // Reaching the engine is what produces 503 here.
+        let resp = call(&app, "GET", "/api/containers", None).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let resp = call(&app, "GET", "/api/containers/a%2Fb/stats", None).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let resp = call(&app, "GET", "/api/containers?all=nope", None).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn token_guards_api_but_not_health_or_metrics() {
+        let (app, _dir) = offline_app(Some("t0ken"));
+        for auth in [
+            None,
+            Some("Bearer nope"),
+            Some("Basic t0ken"),
+            Some("Bearer"),
+        ] {
+            let resp = call(&app, "GET", "/api/system/info", auth).await;
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+            assert!(resp.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+        let resp = call(&app, "GET", "/api/system/info", Some("bearer t0ken")).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let resp = call(&app, "GET", "/metrics", None).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let resp = call(&app, "GET", "/health", None).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body_json(resp).await;
+        assert_eq!(body["status"], "unhealthy");
+        assert_eq!(body["reason"], "docker engine unreachable");
+    }
+
+    #[tokio::test]
+    async fn overload_is_shed_with_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = super::super::DockerApiArgs {
+            docker_host: dir.path().join("none.sock").display().to_string(),
+            max_in_flight: 1,
+            ..Default::default()
+        };
+        let state = AppState::new(&Config::from_args_with_env_token(&args, None).unwrap());
+        // Hold the only slot, as a slow request would.
+        let _held = state.in_flight.clone().try_acquire_owned().unwrap();
+        let shed = super::app(state);
+        let resp = call(&shed, "GET", "/health", None).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(body_json(resp).await["error"], "overloaded");
+    }
+
     #[test]
     fn openapi_lists_every_route() {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
