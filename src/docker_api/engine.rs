@@ -196,8 +196,13 @@ impl Engine {
             .engine_duration
             .get_or_create(&EngineOpLabels { operation: op })
             .observe(started.elapsed().as_secs_f64());
-        if let Err(e) = &result {
-            tracing::debug!(operation = ?op, error = %e, "engine call failed");
+        // Clients only see a short reason; the detail belongs in the log.
+        match &result {
+            Err(EngineError::NotFound) => {
+                tracing::debug!(operation = ?op, "engine: no such container")
+            }
+            Err(e) => tracing::warn!(operation = ?op, error = %e, "engine call failed"),
+            Ok(_) => {}
         }
         result
     }

@@ -116,7 +116,6 @@ async fn health(State(state): State<AppState>) -> Response {
                 EngineError::Unavailable(_) => "docker engine unreachable",
                 _ => "docker engine returned an error",
             };
-            tracing::warn!(error = %e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
