@@ -79,10 +79,16 @@ fn engine_args(info: &EngineInfo) -> DockerApiArgs {
     args_for(&format!("unix://{}", info.socket.display()))
 }
 
+/// Generous deadlines: these tests check numbers, not speed, and a loaded CI
+/// machine can stretch the engine's ~2 s stats call. Tests about timeouts set
+/// their own.
 fn args_for(docker_host: &str) -> DockerApiArgs {
     DockerApiArgs {
         listen: "127.0.0.1:0".into(),
         docker_host: docker_host.into(),
+        engine_timeout: Duration::from_secs(20),
+        stats_timeout: Duration::from_secs(20),
+        request_timeout: Duration::from_secs(40),
         ..DockerApiArgs::default()
     }
 }
@@ -344,13 +350,7 @@ fn container_stopping_mid_aggregate_is_reported_missing() {
             &format!("/containers/{remove_me}/stats"),
             Duration::from_secs(3),
         );
-        let args = DockerApiArgs {
-            engine_timeout: Duration::from_secs(20),
-            stats_timeout: Duration::from_secs(15),
-            request_timeout: Duration::from_secs(30),
-            ..args_for(&proxy.docker_host())
-        };
-        let tars = Tars::start(args, None).await;
+        let tars = Tars::start(args_for(&proxy.docker_host()), None).await;
         let client = tars.http.clone();
         let url = format!("{}/api/stats/aggregate", tars.base);
         let pending = tokio::spawn(async move { client.get(url).send().await });

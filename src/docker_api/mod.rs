@@ -22,10 +22,12 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use config::Config;
+pub use config::{Config, Token, TOKEN_ENV};
 pub use error::AppError;
 pub use routes::{app, AppState};
-pub use stats::{compute_stats, ContainerStats, CpuStats, IoStats, MemoryStats, NetworkStats};
+pub use stats::{
+    compute_stats, ContainerStats, CpuStats, IoStats, MemoryStats, NetworkStats, StatsError,
+};
 
 /// Flags of `tars docker-api`.
 ///
