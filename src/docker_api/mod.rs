@@ -1,21 +1,229 @@
-//! Read-only Docker Engine API proxy (`tars docker-api`). PLACEHOLDER.
+//! Read-only Docker Engine API proxy (`tars docker-api`).
+//!
+//! A small HTTP service that answers a fixed set of GET routes (container list,
+//! per-container stats, engine info, aggregate stats) by calling the Docker
+//! Engine over its Unix socket. Exposing this instead of the socket itself
+//! means a dashboard or scraper never holds a credential that can start
+//! containers: the engine socket is root-equivalent, this proxy is not.
+//!
+//! Layout follows the axum examples: [`app`] builds the [`axum::Router`] from
+//! an [`AppState`], [`serve`] runs it on a listener until a shutdown future
+//! resolves, and [`run`] is the blocking CLI entry point.
+
+mod config;
+mod engine;
+mod error;
+mod metrics;
+mod middleware;
+mod routes;
+mod stats;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use config::{Config, Token, TOKEN_ENV};
+pub use error::AppError;
+pub use routes::{app, AppState};
+pub use stats::{
+    compute_stats, ContainerStats, CpuStats, IoStats, MemoryStats, NetworkStats, StatsError,
+};
 
 /// Flags of `tars docker-api`.
+///
+/// The bearer token is read from `--token-file` or, when that is absent, from
+/// the `TARS_DOCKER_API_TOKEN` environment variable. There is deliberately no
+/// `--token` flag: a secret on the command line is visible in `ps`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DockerApiArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:3001")]
+    /// Address to listen on (keep it on loopback unless a token is set).
+    #[arg(long, env = "TARS_DOCKER_API_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: String,
+
+    /// Docker Engine socket, as `unix:///path` or a plain path.
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub docker_host: String,
+
+    /// File holding the bearer token required on /api/* (first line, trimmed).
+    /// Without it, the TARS_DOCKER_API_TOKEN environment variable is used; with
+    /// neither, the API is open (bind to loopback then).
+    #[arg(long, env = "TARS_DOCKER_API_TOKEN_FILE", value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+
+    /// Deadline for a whole HTTP request; past it the client gets 504.
+    #[arg(long, env = "TARS_DOCKER_API_REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Deadline for one call to the engine (including waiting for a free slot).
+    #[arg(long, env = "TARS_DOCKER_API_ENGINE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub engine_timeout: Duration,
+
+    /// Per-container deadline inside /api/stats/aggregate; a container that
+    /// misses it is listed under `missing` instead of stalling the response.
+    #[arg(long, env = "TARS_DOCKER_API_STATS_TIMEOUT", default_value = "4s", value_parser = humantime::parse_duration)]
+    pub stats_timeout: Duration,
+
+    /// How many containers /api/stats/aggregate samples at once.
+    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_concurrency: u32,
+
+    /// Cap on engine calls in flight across all requests.
+    #[arg(long, env = "TARS_DOCKER_API_MAX_ENGINE_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_engine_calls: u32,
+
+    /// Cap on HTTP requests in flight; beyond it requests get 503 at once.
+    #[arg(long, env = "TARS_DOCKER_API_MAX_IN_FLIGHT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_in_flight: u32,
+
+    /// Access log format on stderr.
+    #[arg(long, env = "TARS_DOCKER_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Default for DockerApiArgs {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:3001".into(),
+            docker_host: "unix:///var/run/docker.sock".into(),
+            token_file: None,
+            request_timeout: Duration::from_secs(15),
+            engine_timeout: Duration::from_secs(5),
+            stats_timeout: Duration::from_secs(4),
+            max_concurrency: 16,
+            max_engine_calls: 32,
+            max_in_flight: 256,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Format of the log lines written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable key=value lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Errors of the proxy.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerApiError {
-    #[error("docker-api is not implemented yet")]
-    NotImplemented,
+    /// `--listen` is not a socket address.
+    #[error("invalid --listen address {addr:?}: {source}")]
+    InvalidListen {
+        addr: String,
+        source: std::net::AddrParseError,
+    },
+    /// `--docker-host` is not a Unix socket address.
+    #[error("unsupported --docker-host {0:?}: only unix:// sockets are supported")]
+    UnsupportedDockerHost(String),
+    /// A flag value is out of range or inconsistent with another.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The token file could not be read.
+    #[error("cannot read token file {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The token file or environment variable holds no usable token.
+    #[error("empty token in {0}")]
+    EmptyToken(String),
+    /// Both a token file and the token environment variable were given.
+    #[error("both --token-file and TARS_DOCKER_API_TOKEN are set; use one")]
+    AmbiguousToken,
+    /// The tokio runtime could not be built.
+    #[error("cannot start async runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Binding the listen address failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    /// The HTTP server stopped with an I/O error.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+    /// Installing the SIGTERM handler failed.
+    #[error("cannot install signal handler: {0}")]
+    Signal(std::io::Error),
 }
 
-/// Runs the proxy until SIGTERM/SIGINT.
-pub fn run(_args: DockerApiArgs) -> Result<(), DockerApiError> {
-    Err(DockerApiError::NotImplemented)
+/// Runs the proxy until SIGTERM/SIGINT, then drains in-flight requests.
+pub fn run(args: DockerApiArgs) -> Result<(), DockerApiError> {
+    let config = Config::from_args(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tars-docker-api")
+        .build()
+        .map_err(DockerApiError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| DockerApiError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        // Only now: a run that fails on its flags should leave the embedding
+        // program's logging alone.
+        init_logging(args.log_format);
+        let state = AppState::new(&config);
+        let shutdown = shutdown_signal()?;
+        tracing::info!(
+            listen = %config.listen,
+            docker_host = %config.docker_socket.display(),
+            token = config.token.is_some(),
+            "tars docker-api listening"
+        );
+        serve(listener, state, shutdown).await
+    })
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then stops accepting
+/// and waits for in-flight requests (each bounded by the request timeout).
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> Result<(), DockerApiError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(DockerApiError::Serve)
+}
+
+/// Resolves on the first SIGINT or SIGTERM. The handlers are installed before
+/// returning so a signal that arrives during startup is not lost.
+fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, DockerApiError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).map_err(DockerApiError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DockerApiError::Signal)?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT received, shutting down"),
+        }
+    })
+}
+
+/// Installs a stderr subscriber unless the embedding program already has one.
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TARS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // An error here only means a global subscriber exists already; keep it.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
