@@ -130,15 +130,6 @@ pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
     }
 }
 
-fn priority(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "P0",
-        Severity::High => "P1",
-        Severity::Medium => "P2",
-        Severity::Low => "P3",
-    }
-}
-
 fn mitigation_for(d: &Degradation) -> Option<Mitigation> {
     let svc = &d.service;
     let action = match Kpi::from_name(&d.kpi) {
@@ -156,7 +147,7 @@ fn mitigation_for(d: &Degradation) -> Option<Mitigation> {
         None => format!("Review the anomaly incidents of {svc} and correlate them with deploys and dependency alerts."),
     };
     Some(Mitigation {
-        priority: priority(d.severity).to_string(),
+        priority: d.severity.priority().to_string(),
         service: svc.clone(),
         action,
         reason: d.description.clone(),

@@ -243,6 +243,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Action priority of a finding of this severity: P0 (now) .. P3 (when convenient).
+    pub fn priority(self) -> &'static str {
+        match self {
+            Severity::Critical => "P0",
+            Severity::High => "P1",
+            Severity::Medium => "P2",
+            Severity::Low => "P3",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Severity::Low => "low",

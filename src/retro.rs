@@ -145,15 +145,6 @@ pub struct RetroInputs<'a> {
     pub regression: &'a RegressionSummary,
 }
 
-fn priority(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "P0",
-        Severity::High => "P1",
-        Severity::Medium => "P2",
-        Severity::Low => "P3",
-    }
-}
-
 /// Builds the retrospective.
 pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) -> Retrospective {
     let mut days: Vec<&StabilitySummary> = inp.days.iter().collect();
@@ -462,7 +453,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             Kpi::ThroughputRps => "Find where the lost traffic goes",
         };
         items.push(ActionItem {
-            priority: priority(sev).into(),
+            priority: sev.priority().into(),
             description: format!(
                 "{what} in {} ({} {}, {}).",
                 r.service,

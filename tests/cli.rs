@@ -12,24 +12,10 @@ use predicates::prelude::*;
 const GA: &str = "2025-11-18T00:00:00Z";
 
 fn tars() -> Command {
-    let mut c = Command::cargo_bin("tars").unwrap();
-    // A developer's environment must not leak into the tests.
-    for v in [
-        "PROMETHEUS_URL",
-        "TARS_SOURCE",
-        "TARS_CONFIG",
-        "TARS_DATA_DIR",
-        "TARS_OUTPUT_DIR",
-        "GA_TIMESTAMP",
-        "DAY_NUMBER",
-        "Z_THRESHOLD",
-        "EWMA_ALPHA",
-    ] {
-        c.env_remove(v);
-    }
-    c
+    alias("tars")
 }
 
+/// One of the seven binaries, with a developer's environment kept out.
 fn alias(name: &str) -> Command {
     let mut c = Command::cargo_bin(name).unwrap();
     for v in [

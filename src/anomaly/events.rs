@@ -80,13 +80,6 @@ fn to_time(ts: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default()
 }
 
-fn severity(s: super::incident::Severity) -> Severity {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or(Severity::Low)
-}
-
 /// Runs the detector over each series (of one KPI) and returns its events.
 pub fn detect_series(
     series: &[Series],
@@ -142,7 +135,7 @@ pub fn detect_series(
                 expected,
                 band,
                 score: inc.score.clamp(0.0, 1.0),
-                severity: severity(inc.severity),
+                severity: inc.severity,
                 duration_minutes: dur,
                 points: inc.points,
                 reason: inc.reason.to_string(),

@@ -8,15 +8,9 @@ use super::detector::{DetectorConfig, StreamingDetector};
 /// for a few minutes is still the same problem.
 pub const MERGE_GAP_SECS: i64 = 900;
 
-/// How bad an incident looks, from its score and its distance from the normal band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+/// How bad an incident looks, from its score and its distance from the normal band
+/// (the scale shared with drifts and regressions).
+pub use crate::model::Severity;
 
 /// One anomalous episode of a series.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
