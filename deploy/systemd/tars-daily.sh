@@ -9,8 +9,9 @@ export TARS_DATA_DIR
 
 ga_epoch=$(date -u -d "$GA_TIMESTAMP" +%s)
 now_epoch=$(date -u +%s)
-# Day N covers GA+N days .. GA+N+1 days; run for the last complete day.
-day=$(( (now_epoch - ga_epoch) / 86400 ))
+# Day N covers GA+N days .. GA+N+1 days; the timer fires just after midnight,
+# so the last complete day is one less than the days elapsed.
+day=$(( (now_epoch - ga_epoch) / 86400 - 1 ))
 if [ -n "${DAY_NUMBER:-}" ]; then
   day=$DAY_NUMBER
 fi
