@@ -54,6 +54,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Serve a read-only Docker Engine API proxy.
     DockerApi(crate::docker_api::DockerApiArgs),
+    /// Post results to Slack or file GitHub issues.
+    Notify(crate::notify::NotifyArgs),
 }
 
 /// Where metrics come from, shared by the commands that read them.
@@ -462,6 +464,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::DockerApi(a) => {
             crate::docker_api::run(a).map_err(|e| Error::Other(format!("docker-api: {e}")))
         }
+        Command::Notify(a) => crate::notify::run(a).map_err(|e| Error::Other(e.to_string())),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod baseline;
 pub mod cli;
 pub mod drift;
 pub mod health;
+pub mod notify;
 pub mod pipeline;
 pub mod regression;
 pub mod retro;

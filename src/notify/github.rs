@@ -1,0 +1,320 @@
+//! GitHub Issues for retrospective action items, created at most once each.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::slack::one_line;
+use super::{client, read_json, runtime, secret, truncate, GithubArgs, NotifyError};
+use crate::pipeline::layout;
+use crate::retro::{ActionItem, Retrospective};
+
+const TITLE_MAX: usize = 100;
+/// Rate-limit retries per request; each waits Retry-After (capped), so the
+/// whole run stays bounded.
+const MAX_RETRIES: u32 = 3;
+const MAX_WAIT_SECS: u64 = 60;
+/// Pagination guard against a server whose Link header loops.
+const MAX_PAGES: usize = 100;
+const MARKER: &str = "<!-- tars:action-item -->";
+
+/// One issue to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuePlan {
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+}
+
+/// Deterministic title, so a rerun finds the issue it created before.
+pub fn issue_title(item: &ActionItem) -> String {
+    let desc = one_line(&item.description, TITLE_MAX);
+    format!("[tars {}] {desc}", item.priority.trim())
+}
+
+fn rank(p: &str) -> Option<u32> {
+    let p = p.trim();
+    p.strip_prefix(['P', 'p'])?.parse().ok()
+}
+
+fn plan(r: &Retrospective, min: u32, label: &str) -> Vec<IssuePlan> {
+    r.action_items
+        .iter()
+        .filter(|a| rank(&a.priority).is_some_and(|p| p <= min))
+        .map(|a| {
+            let service = a.service.as_deref().unwrap_or("(fleet-wide)");
+            let body = format!(
+                "{}\n\n**Priority:** {}\n**Service:** {service}\n**Verdict:** {:?}\n\n### Evidence\n\n{}\n\n---\nFiled by `tars notify github` from the GA + 7 days retrospective ({}).\n{MARKER}\n",
+                a.description,
+                a.priority.trim(),
+                r.executive_summary.verdict,
+                a.evidence,
+                r.ga_timestamp.to_rfc3339(),
+            );
+            IssuePlan {
+                title: issue_title(a),
+                body,
+                labels: vec![label.to_string(), a.priority.trim().to_uppercase()],
+            }
+        })
+        .collect()
+}
+
+pub(super) fn run(a: GithubArgs) -> Result<(), NotifyError> {
+    let min = rank(&a.min_priority).ok_or_else(|| {
+        NotifyError::Usage(format!(
+            "--min-priority: '{}' is not P0..P3",
+            a.min_priority
+        ))
+    })?;
+    let valid_repo = a
+        .repo
+        .split_once('/')
+        .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+    if !valid_repo {
+        return Err(NotifyError::Usage(format!(
+            "--repo: '{}' is not OWNER/NAME",
+            a.repo
+        )));
+    }
+    if a.label.trim().is_empty() {
+        return Err(NotifyError::Usage("--label must not be empty".into()));
+    }
+    let path = a.data_dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
+    let retro: Retrospective = read_json(&path)?;
+    let plans = plan(&retro, min, &a.label);
+    if a.dry_run {
+        for p in &plans {
+            println!(
+                "would create: {} (labels: {})",
+                p.title,
+                p.labels.join(", ")
+            );
+        }
+        println!("{} issue(s) at or above P{min}.", plans.len());
+        return Ok(());
+    }
+    let token = secret(a.token_file.as_deref(), "GITHUB_TOKEN", "GitHub token")?;
+    let gh = Gh {
+        client: client()?,
+        api: a.api_url.trim_end_matches('/').to_string(),
+        repo: a.repo.clone(),
+        token,
+    };
+    let (created, skipped) = runtime()?.block_on(async {
+        let existing = gh.open_titles(&a.label).await?;
+        let (mut created, mut skipped) = (0usize, 0usize);
+        for p in &plans {
+            if existing.contains(&p.title) {
+                skipped += 1;
+                continue;
+            }
+            let url = gh.create(p).await?;
+            println!("created {url}: {}", p.title);
+            created += 1;
+        }
+        Ok::<_, NotifyError>((created, skipped))
+    })?;
+    println!(
+        "{}: {created} issue(s) created, {skipped} already open.",
+        a.repo
+    );
+    Ok(())
+}
+
+struct Gh {
+    client: reqwest::Client,
+    api: String,
+    repo: String,
+    token: String,
+}
+
+impl Gh {
+    fn err(&self, method: &Method, url: &str, detail: String) -> NotifyError {
+        let path = url
+            .strip_prefix(&self.api)
+            .unwrap_or(url)
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        NotifyError::GitHub {
+            repo: self.repo.clone(),
+            method: method.to_string(),
+            path,
+            detail,
+        }
+    }
+
+    fn request(&self, method: Method, url: &str) -> RequestBuilder {
+        self.client
+            .request(method, url)
+            .bearer_auth(&self.token)
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+    }
+
+    /// Sends with bounded retries on rate limiting; any other non-2xx is an error.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, NotifyError> {
+        let mut attempt = 0;
+        loop {
+            let mut req = self.request(method.clone(), url);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| self.err(&method, url, e.without_url().to_string()))?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            if let Some(wait) = rate_limit_wait(&resp) {
+                if attempt < MAX_RETRIES {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            let text = resp.text().await.unwrap_or_default();
+            let msg = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+                .unwrap_or(text);
+            let retried = if attempt > 0 {
+                format!(
+                    " after {attempt} retr{}",
+                    if attempt == 1 { "y" } else { "ies" }
+                )
+            } else {
+                String::new()
+            };
+            return Err(self.err(
+                &method,
+                url,
+                format!("HTTP {}{retried}: {}", status.as_u16(), one_line(&msg, 200)),
+            ));
+        }
+    }
+
+    async fn open_titles(&self, label: &str) -> Result<HashSet<String>, NotifyError> {
+        let mut url = url::Url::parse(&format!("{}/repos/{}/issues", self.api, self.repo))
+            .map_err(|e| NotifyError::Usage(format!("--api-url: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("labels", label)
+            .append_pair("state", "open")
+            .append_pair("per_page", "100");
+        let mut next = Some(url.to_string());
+        let mut titles = HashSet::new();
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                break;
+            }
+            let resp = self.send(Method::GET, &u, None).await?;
+            next = resp
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let items: Vec<Value> = resp.json().await.map_err(|e| {
+                self.err(&Method::GET, &u, format!("bad JSON: {}", e.without_url()))
+            })?;
+            titles.extend(
+                items
+                    .iter()
+                    .filter_map(|i| i.get("title").and_then(Value::as_str))
+                    .map(String::from),
+            );
+        }
+        Ok(titles)
+    }
+
+    async fn create(&self, p: &IssuePlan) -> Result<String, NotifyError> {
+        let url = format!("{}/repos/{}/issues", self.api, self.repo);
+        let body = json!({"title": p.title, "body": p.body, "labels": p.labels});
+        let resp = self.send(Method::POST, &url, Some(&body)).await?;
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok(v.get("html_url")
+            .and_then(Value::as_str)
+            .map_or_else(|| truncate(&p.title, 40), String::from))
+    }
+}
+
+/// How long to wait before retrying, if the response is a rate limit.
+fn rate_limit_wait(resp: &Response) -> Option<Duration> {
+    let h = resp.headers();
+    let status = resp.status();
+    let retry_after = h
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let exhausted = h
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0");
+    let limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && (retry_after.is_some() || exhausted));
+    if !limited {
+        return None;
+    }
+    let secs = match retry_after {
+        Some(s) => s,
+        None => {
+            let reset = h
+                .get("x-ratelimit-reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            let now = chrono::Utc::now().timestamp();
+            reset.map_or(MAX_WAIT_SECS, |r| (r - now).max(1) as u64)
+        }
+    };
+    Some(Duration::from_secs(secs.clamp(1, MAX_WAIT_SECS)))
+}
+
+/// The `rel="next"` target of an RFC 8288 Link header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let mut pieces = part.split(';');
+        let target = pieces.next()?.trim();
+        let is_next = pieces.any(|p| {
+            let p = p.trim().replace(' ', "");
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        if !is_next {
+            return None;
+        }
+        target
+            .strip_prefix('<')
+            .and_then(|t| t.strip_suffix('>'))
+            .map(String::from)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_others() {
+        let h = r#"<https://x/r?page=1>; rel="prev", <https://x/r?page=3>; rel="next", <https://x/r?page=9>; rel="last""#;
+        assert_eq!(next_link(h).as_deref(), Some("https://x/r?page=3"));
+        assert_eq!(next_link(r#"<https://x/r?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn priorities_rank() {
+        assert_eq!(rank("P0"), Some(0));
+        assert_eq!(rank(" p2 "), Some(2));
+        assert_eq!(rank("high"), None);
+    }
+}

@@ -1,0 +1,170 @@
+//! Integrations: post a summary to Slack, file GitHub issues for action items.
+//!
+//! Secrets (webhook URL, token) come only from files or environment variables,
+//! never from flags, so they do not show up in `ps`; they are never printed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+mod github;
+mod slack;
+
+pub use github::{issue_title, IssuePlan};
+pub use slack::{health_payload, retro_payload};
+
+/// `tars notify ...`
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    pub target: NotifyTarget,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyTarget {
+    /// Post the retrospective or a day's health report to a Slack incoming webhook.
+    Slack(SlackArgs),
+    /// Open one GitHub issue per retrospective action item (idempotent).
+    Github(GithubArgs),
+}
+
+/// Which artifact the Slack message summarises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    Retro,
+    Health,
+}
+
+#[derive(Debug, Args)]
+pub struct SlackArgs {
+    /// File holding the webhook URL (else the SLACK_WEBHOOK_URL environment variable).
+    #[arg(long)]
+    pub webhook_url_file: Option<PathBuf>,
+    /// Base of the data layout.
+    #[arg(long, env = "TARS_DATA_DIR", default_value = "/data")]
+    pub data_dir: PathBuf,
+    /// Summarise the retrospective or one day's health report.
+    #[arg(long, value_enum, default_value = "retro")]
+    pub what: What,
+    /// Day of the health report (with --what health), 1-7.
+    #[arg(long, env = "DAY_NUMBER")]
+    pub day_number: Option<u32>,
+    /// Print the JSON payload instead of posting it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GithubArgs {
+    /// Target repository, OWNER/NAME.
+    #[arg(long)]
+    pub repo: String,
+    /// File holding the token (else the GITHUB_TOKEN environment variable).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(long, default_value = "https://api.github.com")]
+    pub api_url: String,
+    /// Lowest priority that gets an issue (P0 highest .. P3).
+    #[arg(long, default_value = "P1")]
+    pub min_priority: String,
+    /// Label put on every issue; also how earlier issues are found.
+    #[arg(long, default_value = "tars")]
+    pub label: String,
+    /// Base of the data layout.
+    #[arg(long, env = "TARS_DATA_DIR", default_value = "/data")]
+    pub data_dir: PathBuf,
+    /// Print the issues that would be created; needs no token and no network.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Errors of the integrations; each names the file, URL or repository and status.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid artifact: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("Slack webhook {url}: {detail}")]
+    Slack { url: String, detail: String },
+    #[error("GitHub {repo}: {method} {path}: {detail}")]
+    GitHub {
+        repo: String,
+        method: String,
+        path: String,
+        detail: String,
+    },
+}
+
+/// Runs `tars notify ...`, blocking until done.
+pub fn run(args: NotifyArgs) -> Result<(), NotifyError> {
+    match args.target {
+        NotifyTarget::Slack(a) => slack::run(a),
+        NotifyTarget::Github(a) => github::run(a),
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, NotifyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| NotifyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|source| NotifyError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A secret from a file, else from an environment variable; trimmed, never empty.
+fn secret(file: Option<&Path>, env: &str, what: &str) -> Result<String, NotifyError> {
+    let value = match file {
+        Some(p) => std::fs::read_to_string(p).map_err(|source| NotifyError::Read {
+            path: p.to_path_buf(),
+            source,
+        })?,
+        None => std::env::var(env).map_err(|_| {
+            NotifyError::Usage(format!("{what}: give a file with the flag or set {env}"))
+        })?,
+    };
+    let v = value.trim().to_string();
+    if v.is_empty() {
+        let src = file.map_or_else(|| env.to_string(), |p| p.display().to_string());
+        return Err(NotifyError::Usage(format!("{what}: {src} is empty")));
+    }
+    Ok(v)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, NotifyError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| NotifyError::Usage(format!("cannot start the I/O runtime: {e}")))
+}
+
+fn client() -> Result<reqwest::Client, NotifyError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("tars/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| NotifyError::Usage(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Cuts `s` to at most `max` characters on a char boundary, marking the cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -1,0 +1,430 @@
+//! Structure of the deployment files, and that every command line in them is
+//! one the real CLI accepts (each flag is checked against `tars <sub> --help`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_yaml::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(p: &str) -> String {
+    std::fs::read_to_string(root().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+fn help(sub: &str) -> String {
+    let out = Command::cargo_bin("tars")
+        .unwrap()
+        .args(sub.split(' '))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tars {sub} --help failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Checks `program args...`: the subcommand exists and every `--flag` is in its help.
+fn check_invocation(cache: &mut HashMap<String, String>, program: &str, args: &[String], at: &str) {
+    let (sub, rest) = match program.rsplit('/').next().unwrap_or(program) {
+        "tars" => {
+            let sub = args
+                .first()
+                .unwrap_or_else(|| panic!("{at}: tars without a subcommand"));
+            (sub.clone(), &args[1..])
+        }
+        alias => (
+            alias
+                .strip_prefix("tars-")
+                .unwrap_or_else(|| panic!("{at}: unknown program {alias}"))
+                .to_string(),
+            args,
+        ),
+    };
+    let text = cache
+        .entry(sub.clone())
+        .or_insert_with(|| help(&sub))
+        .clone();
+    for flag in rest.iter().filter(|a| a.starts_with("--")) {
+        let flag = flag.split('=').next().unwrap_or_default();
+        let found = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(|w| w == flag);
+        assert!(found, "{at}: `tars {sub}` has no flag {flag}");
+    }
+}
+
+/// Every `tars ...` invocation inside a shell script.
+fn shell_invocations(script: &str) -> Vec<Vec<String>> {
+    script
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<String> = l
+                .split_whitespace()
+                .map(|w| w.trim_matches('"').to_string())
+                .collect();
+            let i = words.iter().position(|w| {
+                w == "tars" || w.starts_with("tars-") && !w.contains('.') && !w.contains(':')
+            })?;
+            Some(words[i..].to_vec())
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_sequence()
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn bash_n(script: &str, name: &str) {
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), script).unwrap();
+    let ok = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(tmp.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "{name}: bash -n failed");
+    if let Ok(s) = std::process::Command::new("shellcheck")
+        .args(["-s", "bash"])
+        .arg(tmp.path())
+        .status()
+    {
+        assert!(s.success(), "{name}: shellcheck failed");
+    }
+}
+
+#[test]
+fn compose_profiles_and_commands() {
+    let mut doc: Value = serde_yaml::from_str(&read("docker-compose.yaml")).unwrap();
+    // Compose resolves `<<: *tars`; serde_yaml only does so when asked.
+    doc.apply_merge().unwrap();
+    let services = doc["services"].as_mapping().expect("services");
+    let mut profiles: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut cache = HashMap::new();
+    for (name, svc) in services {
+        let name = name.as_str().unwrap().to_string();
+        for p in strings(&svc["profiles"]) {
+            profiles.entry(p).or_default().insert(name.clone());
+        }
+        let entry = strings(&svc["entrypoint"]);
+        let program = entry
+            .first()
+            .unwrap_or_else(|| panic!("{name}: no entrypoint"));
+        let mut args = entry[1..].to_vec();
+        args.extend(strings(&svc["command"]));
+        check_invocation(&mut cache, program, &args, &format!("compose {name}"));
+        if name != "docker-api" {
+            let vols = strings(&svc["volumes"]);
+            assert!(
+                vols.iter().any(|v| v.ends_with(":/data")),
+                "{name}: no /data volume"
+            );
+        }
+    }
+    let want = [
+        ("ga-day", vec!["ga-kpi-collector"]),
+        ("daily", vec!["health-reporter", "stability-monitor"]),
+        (
+            "day7",
+            // The retrospective has no profile: it is the default service and is
+            // also active under `--profile day7`.
+            vec!["regression-analyzer"],
+        ),
+    ];
+    for (p, svcs) in want {
+        let got: Vec<&str> = profiles[p].iter().map(String::as_str).collect();
+        assert_eq!(got, svcs, "profile {p}");
+    }
+    assert!(profiles["monitoring"].contains("anomaly-detector"));
+    assert!(
+        services["retrospective-generator"]["profiles"].is_null(),
+        "the retrospective is the default service"
+    );
+    assert!(strings(&services["docker-api"]["volumes"])
+        .contains(&"/var/run/docker.sock:/var/run/docker.sock:ro".to_string()));
+    assert!(doc["volumes"]["tars-data"].is_null() || doc["volumes"]["tars-data"].is_mapping());
+    assert!(doc["volumes"]
+        .as_mapping()
+        .unwrap()
+        .contains_key("tars-data"));
+    let env = read("deploy/.env.example");
+    for k in [
+        "PROMETHEUS_URL",
+        "GA_TIMESTAMP",
+        "DAY_NUMBER",
+        "Z_THRESHOLD",
+        "EWMA_ALPHA",
+        "TZ",
+    ] {
+        assert!(
+            env.lines().any(|l| l.starts_with(&format!("{k}="))),
+            ".env.example lacks {k}"
+        );
+    }
+}
+
+fn containers(pod: &Value) -> Vec<Value> {
+    let mut v: Vec<Value> = pod["initContainers"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    v.extend(pod["containers"].as_sequence().cloned().unwrap_or_default());
+    v
+}
+
+#[test]
+fn kubernetes_manifests() {
+    let dir = root().join("deploy/k8s");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut kinds: Vec<(String, String)> = Vec::new();
+    let mut cache = HashMap::new();
+    let mut schedules = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let doc = Value::deserialize_from(doc);
+            let kind = doc["kind"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{f:?}: no kind"))
+                .to_string();
+            let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+            if kind != "Namespace" {
+                assert_eq!(
+                    doc["metadata"]["namespace"].as_str(),
+                    Some("tars"),
+                    "{name}"
+                );
+            }
+            let pod = match kind.as_str() {
+                "Job" | "Deployment" => Some(doc["spec"]["template"]["spec"].clone()),
+                "CronJob" => {
+                    schedules.push((
+                        name.clone(),
+                        doc["spec"]["schedule"].as_str().unwrap().to_string(),
+                    ));
+                    Some(doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
+                }
+                _ => None,
+            };
+            if let Some(pod) = pod {
+                for c in containers(&pod) {
+                    let at = format!("{name}/{}", c["name"].as_str().unwrap_or("?"));
+                    let cmd = strings(&c["command"]);
+                    let args = strings(&c["args"]);
+                    assert_eq!(
+                        c["securityContext"]["readOnlyRootFilesystem"].as_bool(),
+                        Some(true),
+                        "{at}"
+                    );
+                    if cmd.first().is_some_and(|p| p.contains("sh")) {
+                        let script = args.join("\n");
+                        bash_n(&script, &at);
+                        let inv = shell_invocations(&script);
+                        assert!(!inv.is_empty(), "{at}: the wrapper runs no tars command");
+                        for i in inv {
+                            check_invocation(&mut cache, &i[0], &i[1..], &at);
+                        }
+                    } else {
+                        check_invocation(&mut cache, &cmd[0], &args, &at);
+                    }
+                }
+                if name == "tars-anomaly-detector" {
+                    let c = &containers(&pod)[0];
+                    assert!(
+                        !c["resources"]["requests"].is_null()
+                            && !c["resources"]["limits"].is_null()
+                    );
+                    assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+                    assert!(
+                        !strings(&c["args"]).contains(&"--once".to_string()),
+                        "continuous mode"
+                    );
+                }
+            }
+            kinds.push((kind, name));
+        }
+    }
+    for k in [
+        "Namespace",
+        "ConfigMap",
+        "PersistentVolumeClaim",
+        "Job",
+        "CronJob",
+        "Deployment",
+    ] {
+        assert!(kinds.iter().any(|(x, _)| x == k), "no {k}");
+    }
+    schedules.sort();
+    assert_eq!(
+        schedules,
+        vec![
+            ("tars-health-report".to_string(), "5 0 * * *".to_string()),
+            (
+                "tars-stability-monitor".to_string(),
+                "59 23 * * *".to_string()
+            ),
+        ]
+    );
+}
+
+trait FromDe {
+    fn deserialize_from(d: serde_yaml::Deserializer<'_>) -> Value;
+}
+impl FromDe for Value {
+    fn deserialize_from(d: serde_yaml::Deserializer<'_>) -> Value {
+        serde::Deserialize::deserialize(d).unwrap()
+    }
+}
+
+fn ini(text: &str) -> HashMap<String, HashMap<String, String>> {
+    let mut out: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut section = String::new();
+    for l in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if let Some(s) = l.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            section = s.to_string();
+            continue;
+        }
+        let (k, v) = l
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not key=value: {l}"));
+        assert!(!section.is_empty(), "key outside a section: {l}");
+        out.entry(section.clone())
+            .or_default()
+            .insert(k.trim().into(), v.trim().into());
+    }
+    out
+}
+
+#[test]
+fn systemd_units_and_wrapper() {
+    let mut cache = HashMap::new();
+    let det = ini(&read("deploy/systemd/tars-anomaly-detector.service"));
+    let s = &det["Service"];
+    for (k, v) in [
+        ("User", "tars"),
+        ("NoNewPrivileges", "true"),
+        ("ProtectSystem", "strict"),
+        ("ReadWritePaths", "/data"),
+        ("Restart", "on-failure"),
+    ] {
+        assert_eq!(s.get(k).map(String::as_str), Some(v), "detector {k}");
+    }
+    let exec: Vec<String> = s["ExecStart"]
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    check_invocation(
+        &mut cache,
+        &exec[0],
+        &exec[1..],
+        "tars-anomaly-detector.service",
+    );
+    assert!(det["Install"].contains_key("WantedBy"));
+
+    let daily = ini(&read("deploy/systemd/tars-daily.service"));
+    assert_eq!(daily["Service"]["Type"], "oneshot");
+    assert!(daily["Service"]["ExecStart"].ends_with("tars-daily.sh"));
+    let timer = ini(&read("deploy/systemd/tars-daily.timer"));
+    assert!(timer["Timer"].contains_key("OnCalendar"));
+    assert!(timer["Install"].contains_key("WantedBy"));
+
+    let script = read("deploy/systemd/tars-daily.sh");
+    bash_n(&script, "tars-daily.sh");
+    let inv = shell_invocations(&script);
+    assert_eq!(inv.len(), 2);
+    for i in inv {
+        check_invocation(&mut cache, &i[0], &i[1..], "tars-daily.sh");
+    }
+}
+
+#[test]
+fn daily_wrapper_computes_the_day_from_ga_timestamp() {
+    // A stub `tars` on PATH records its arguments instead of running.
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("tars");
+    let log = tmp.path().join("calls");
+    std::fs::write(
+        &bin,
+        format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&bin)
+        .status()
+        .unwrap();
+    let ga = chrono::Utc::now() - chrono::Duration::hours(3 * 24 + 1);
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ok = std::process::Command::new("bash")
+        .arg(root().join("deploy/systemd/tars-daily.sh"))
+        .env("PATH", path)
+        .env("GA_TIMESTAMP", ga.to_rfc3339())
+        .env_remove("DAY_NUMBER")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls,
+        "stability-monitor --day-number 2\nhealth-report --day-number 2\n"
+    );
+}
+
+#[test]
+fn dockerfile_structure() {
+    let text = read("Dockerfile");
+    let from: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(from.len(), 2, "two stages");
+    assert!(from[0].contains("rust:1-bookworm") && from[0].contains(" AS builder"));
+    assert!(from[1].contains("debian:bookworm-slim"));
+    assert!(text.contains("cargo build --release --locked"));
+    assert!(text.contains("ca-certificates"));
+    assert!(text
+        .lines()
+        .any(|l| l.trim() == "USER 1000:1000" || l.trim() == "USER tars"));
+    assert!(text.contains("--uid 1000"));
+    assert!(text.contains("VOLUME [\"/data\"]"));
+    assert!(text.contains("HEALTHCHECK"));
+    assert!(text.contains("ENTRYPOINT [\"tars-retro\"]"));
+    assert!(text.contains("CMD [\"--auto\", \"--output-dir\", \"/data/output\"]"));
+    let bins: Vec<String> = std::fs::read_dir(root().join("src/bin"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .chain(["tars".to_string()])
+        .collect();
+    assert_eq!(bins.len(), 7);
+    for b in bins {
+        let line = format!("COPY --from=builder /src/target/release/{b} /usr/local/bin/{b}");
+        assert!(text.lines().any(|l| l == line), "{b} not copied");
+    }
+}
