@@ -125,10 +125,15 @@ impl PromSource {
             Ok(r) => r,
             Err(GetError::Request(msg)) => return Err(SourceError::Request { server, what, msg }),
             Err(GetError::Replay { path, msg }) => {
+                let from = self
+                    .transport
+                    .recorded_from()
+                    .map(|r| format!(" (recorded from {r})"))
+                    .unwrap_or_default();
                 return Err(SourceError::Replay {
                     path,
-                    msg: format!("{what}: {msg}"),
-                })
+                    msg: format!("{what}: {msg}{from}"),
+                });
             }
         };
         interpret(&reply, server, what)
