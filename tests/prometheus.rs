@@ -641,6 +641,7 @@ fn fast_cfg() -> PromConfig {
 
 fn one_line_naming(err: &SourceError, server: &str, parts: &[&str]) -> String {
     let msg = err.to_string();
+    println!("{msg}");
     assert_eq!(msg.lines().count(), 1, "not one line: {msg}");
     assert!(msg.contains(server), "server missing: {msg}");
     for p in parts {
@@ -891,4 +892,41 @@ fn bad_flags_are_config_errors() {
         panic!("ftp must be refused")
     };
     assert!(matches!(err, SourceError::Config(_)), "{err}");
+}
+
+#[test]
+fn tls_error_is_one_line() {
+    // A plain-HTTP server spoken to over https: the handshake fails.
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
+    let url = fake.url.replace("http://", "https://");
+    let src = prom::connect(&url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("tls");
+    assert!(matches!(err, SourceError::Request { .. }), "{err}");
+    one_line_naming(&err, &url, &["KPI", "query `"]);
+}
+
+#[test]
+fn basic_auth_password_comes_from_a_file() {
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").expect("password");
+    let args = PromArgs {
+        basic_auth_user: Some("tars".into()),
+        basic_auth_password_file: Some(pw),
+        max_concurrency: Some(1),
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    src.window_kpis(&day1()).expect("answer");
+    let reqs = fake.requests.lock().expect("requests").clone();
+    // base64("tars:s3cret")
+    assert!(
+        reqs[0]
+            .to_lowercase()
+            .contains("authorization: basic dgfyczpzm2nyzxq="),
+        "{}",
+        reqs[0]
+    );
+    assert!(reqs[0].contains("GET /api/v1/query?query="), "{}", reqs[0]);
 }

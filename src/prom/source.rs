@@ -468,7 +468,14 @@ fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, Sour
         (200..=299, Ok(env)) => Err(SourceError::Response {
             server,
             what,
-            msg: format!("unexpected status {:?} in the answer", env.status),
+            msg: if env.status.is_empty() {
+                format!(
+                    "not a Prometheus API answer (no status or data; {})",
+                    snippet()
+                )
+            } else {
+                format!("unexpected status {:?} in the answer", env.status)
+            },
         }),
         (200..=299, Err(e)) => Err(SourceError::Response {
             server,
