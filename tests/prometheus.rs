@@ -242,7 +242,7 @@ fn check_backend(server: &sp::Server) {
 
     // Replaying the recording gives the same numbers without a server.
     let rp = prom::replay(rec.path(), &cfg).expect("replay");
-    assert_eq!(rp.describe(), src.describe());
+    assert_eq!(rp.describe(), format!("file:{}", rec.path().display()));
     for (day, l) in live.iter().enumerate() {
         let r = rp
             .window_kpis(&Window::day(ga, day as u32))
@@ -339,11 +339,236 @@ fn recorded_range_body(dir: &Path) -> Option<std::path::PathBuf> {
     None
 }
 
+// ---- the seeds' commands end to end, recorded and replayed ----
+
+/// The `tars` binary with a clean environment (a developer's must not leak in).
+fn tars() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tars"));
+    for v in [
+        "PROMETHEUS_URL",
+        "TARS_SOURCE",
+        "TARS_CONFIG",
+        "TARS_DATA_DIR",
+        "TARS_OUTPUT_DIR",
+        "GA_TIMESTAMP",
+        "DAY_NUMBER",
+        "Z_THRESHOLD",
+        "EWMA_ALPHA",
+        "PROMETHEUS_BEARER_TOKEN",
+        "PROMETHEUS_BEARER_TOKEN_FILE",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn run_ok(args: &[String]) {
+    let out = tars().args(args).output().expect("run tars");
+    assert!(
+        out.status.success(),
+        "tars {} failed ({}): {}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The runbook's week: every command, reading from `source` flags.
+fn run_week(data: &Path, source: &[String]) {
+    let ga = sp::ga().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let d = |p: &str| data.join(p).display().to_string();
+    let s = |x: &str| x.to_string();
+    let with = |mut a: Vec<String>| {
+        a.extend(source.iter().cloned());
+        a.extend([s("--data-dir"), d("")]);
+        a
+    };
+    run_ok(&with(vec![
+        s("ga-kpi"),
+        s("--output-dir"),
+        d("ga_kpis"),
+        s("--ga-timestamp"),
+        ga.clone(),
+    ]));
+    run_ok(&with(vec![s("anomaly-detector"), s("--once")]));
+    for day in 1..=7 {
+        run_ok(&with(vec![
+            s("stability-monitor"),
+            s("--day-number"),
+            day.to_string(),
+            s("--ga-baseline"),
+            d("ga_kpis/ga_kpi_summary.json"),
+        ]));
+        run_ok(&[
+            s("health-report"),
+            s("--data-dir"),
+            d(""),
+            s("--day-number"),
+            day.to_string(),
+        ]);
+    }
+    run_ok(&[s("regression-analyzer"), s("--data-dir"), d("")]);
+    run_ok(&[s("retro"), s("--auto"), s("--data-dir"), d("")]);
+}
+
+fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)
+            .expect("read dir")
+            .filter_map(|e| e.ok())
+        {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// Drops artifact metadata (source, generation time, input paths) everywhere.
+fn strip_meta(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for k in ["meta", "generated_at", "source", "inputs"] {
+                m.remove(k);
+            }
+            m.values_mut().for_each(strip_meta);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_meta),
+        _ => {}
+    }
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("artifact")).expect("json artifact")
+}
+
+/// The CLI against the server: injected problems show up on the right
+/// services and days, and replaying the recording gives identical files.
+fn check_cli(server: &sp::Server) {
+    let sim = sp::simulator();
+    let ga = sp::ga();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = dir.path().join("live");
+    let rec = dir.path().join("rec");
+    let t0 = Instant::now();
+    run_week(
+        &live,
+        &[
+            "--prometheus-url".into(),
+            server.url.clone(),
+            "--record".into(),
+            rec.display().to_string(),
+        ],
+    );
+    println!(
+        "CLI week on {}: {} queries in {:.2?}",
+        server.name,
+        count_recorded(&rec),
+        t0.elapsed()
+    );
+
+    for inj in sim.ground_truth() {
+        for day in inj.days(ga).into_iter().filter(|d| *d >= 1) {
+            let h = json(&live.join(format!("health/day_{day:02}_HEALTH.json")));
+            let found = h["degradations"].as_array().is_some_and(|ds| {
+                ds.iter().any(|d| {
+                    d["service"] == inj.service.as_str()
+                        && inj.kpis.iter().any(|k| d["kpi"] == k.name())
+                })
+            });
+            assert!(
+                found,
+                "{}: {:?} on {} day {day} not among the degradations: {}",
+                server.name, inj.kind, inj.service, h["degradations"]
+            );
+        }
+    }
+    let reg = json(&live.join("regression/regression_summary.json"));
+    let regs = reg["regressions"].as_array().expect("regressions");
+    let has = |svc: &str, kpi: &str| regs.iter().any(|r| r["service"] == svc && r["kpi"] == kpi);
+    assert!(has("checkout", "p99_latency_ms"), "{}: {reg}", server.name);
+    assert!(has("auth", "memory_bytes"), "{}: {reg}", server.name);
+    let events = json(&live.join("anomalies/anomaly_events.json"));
+    let text = events.to_string();
+    for svc in ["checkout", "search", "api-gateway"] {
+        assert!(text.contains(svc), "{}: no anomaly on {svc}", server.name);
+    }
+    assert!(live.join("output/GA_7DAY_RETROSPECTIVE.md").exists());
+
+    // The same week from the recording, without the server: the same
+    // numbers as the live run (artifact metadata names the source and, for a
+    // live server, the wall-clock time, so it is left out of that
+    // comparison), and byte-identical files on every replay.
+    let replayed = dir.path().join("replayed");
+    let replay_flags = ["--source".to_string(), format!("file:{}", rec.display())];
+    run_week(&replayed, &replay_flags);
+    let first = files_under(&replayed);
+    std::fs::remove_dir_all(&replayed).expect("clean");
+    run_week(&replayed, &replay_flags);
+    let second = files_under(&replayed);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &first {
+        assert!(
+            second[name] == *bytes,
+            "{}: replays of {name} differ",
+            server.name
+        );
+    }
+    let a = files_under(&live);
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        first.keys().collect::<Vec<_>>()
+    );
+    let mut compared = 0;
+    for (name, bytes) in &a {
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let strip = |b: &[u8]| {
+            let mut v: serde_json::Value = serde_json::from_slice(b).expect("json");
+            strip_meta(&mut v);
+            v
+        };
+        assert_eq!(
+            strip(bytes),
+            strip(&first[name]),
+            "{}: {name}: live and replayed numbers differ",
+            server.name
+        );
+        compared += 1;
+    }
+    assert!(compared >= 17, "only {compared} JSON artifacts compared");
+
+    // A saved query_range answer through `anomaly-detector --input`.
+    let body = recorded_range_body(&rec).expect("a recorded query_range");
+    let out = dir.path().join("from_file.json");
+    run_ok(&[
+        "anomaly-detector".into(),
+        "--once".into(),
+        "--input".into(),
+        body.display().to_string(),
+        "--output-file".into(),
+        out.display().to_string(),
+    ]);
+    assert!(out.exists());
+}
+
 #[test]
 fn prometheus_matches_simulator_truth() {
     let sim = sp::simulator();
     let server = sp::start_prometheus(&sim);
     check_backend(&server);
+    check_cli(&server);
 }
 
 #[test]
@@ -351,6 +576,57 @@ fn victoria_metrics_matches_simulator_truth() {
     let sim = sp::simulator();
     let server = sp::start_victoria(&sim);
     check_backend(&server);
+    check_cli(&server);
+}
+
+/// A failing server: exit code 1, one line on stderr naming the server, and
+/// the artifact of an earlier run left as it was.
+#[test]
+fn cli_failure_leaves_earlier_artifacts_untouched() {
+    let ga = sp::ga().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().join("ga_kpis");
+    std::fs::create_dir_all(&out_dir).expect("dir");
+    let earlier = out_dir.join("ga_kpi_summary.json");
+    std::fs::write(&earlier, b"{\"earlier\": true}\n").expect("earlier artifact");
+    let cases = [
+        Misbehave::Reply(500, "oops".into()),
+        Misbehave::Reply(
+            400,
+            r#"{"status":"error","errorType":"bad_data","error":"parse error at char 5"}"#.into(),
+        ),
+        Misbehave::Reply(200, "not json".into()),
+    ];
+    for case in cases {
+        let fake = sp::fake_server(vec![case.clone()]);
+        let out = tars()
+            .args([
+                "ga-kpi",
+                "--prometheus-url",
+                &fake.url,
+                "--ga-timestamp",
+                &ga,
+            ])
+            .arg("--output-dir")
+            .arg(&out_dir)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .expect("run tars");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{case:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{case:?}: {stderr}");
+        assert!(
+            lines[0].contains(&fake.url) && lines[0].contains("query `"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&earlier).expect("earlier"),
+            b"{\"earlier\": true}\n",
+            "{case:?}: the earlier artifact was touched"
+        );
+    }
 }
 
 // ---- faults, against a loopback server that misbehaves on purpose ----
@@ -365,6 +641,7 @@ fn fast_cfg() -> PromConfig {
 
 fn one_line_naming(err: &SourceError, server: &str, parts: &[&str]) -> String {
     let msg = err.to_string();
+    println!("{msg}");
     assert_eq!(msg.lines().count(), 1, "not one line: {msg}");
     assert!(msg.contains(server), "server missing: {msg}");
     for p in parts {
@@ -615,4 +892,41 @@ fn bad_flags_are_config_errors() {
         panic!("ftp must be refused")
     };
     assert!(matches!(err, SourceError::Config(_)), "{err}");
+}
+
+#[test]
+fn tls_error_is_one_line() {
+    // A plain-HTTP server spoken to over https: the handshake fails.
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
+    let url = fake.url.replace("http://", "https://");
+    let src = prom::connect(&url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let err = src.window_kpis(&day1()).expect_err("tls");
+    assert!(matches!(err, SourceError::Request { .. }), "{err}");
+    one_line_naming(&err, &url, &["KPI", "query `"]);
+}
+
+#[test]
+fn basic_auth_password_comes_from_a_file() {
+    let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").expect("password");
+    let args = PromArgs {
+        basic_auth_user: Some("tars".into()),
+        basic_auth_password_file: Some(pw),
+        max_concurrency: Some(1),
+        ..PromArgs::default()
+    };
+    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    src.window_kpis(&day1()).expect("answer");
+    let reqs = fake.requests.lock().expect("requests").clone();
+    // base64("tars:s3cret")
+    assert!(
+        reqs[0]
+            .to_lowercase()
+            .contains("authorization: basic dgfyczpzm2nyzxq="),
+        "{}",
+        reqs[0]
+    );
+    assert!(reqs[0].contains("GET /api/v1/query?query="), "{}", reqs[0]);
 }

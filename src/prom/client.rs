@@ -47,6 +47,8 @@ pub(crate) enum Transport {
     Replay {
         dir: PathBuf,
         describe: String,
+        /// The server the recording was made from.
+        recorded: String,
     },
 }
 
@@ -184,10 +186,21 @@ impl Transport {
         })?;
         Ok(Transport::Replay {
             dir: dir.to_path_buf(),
-            // The recorded server's name, so that replayed artifacts are
-            // byte-identical to the ones of the recorded run.
-            describe: src.source,
+            // Artifacts say where their numbers came from: the recording, of
+            // the server named in source.json. A `file:` source also makes the
+            // pipeline stamp artifacts with the window, so replays are
+            // byte-identical.
+            describe: format!("file:{}", dir.display()),
+            recorded: src.source,
         })
+    }
+
+    /// The server a recording was made from (replay only).
+    pub fn recorded_from(&self) -> Option<&str> {
+        match self {
+            Transport::Replay { recorded, .. } => Some(recorded),
+            Transport::Live { .. } => None,
+        }
     }
 
     pub fn describe(&self) -> &str {

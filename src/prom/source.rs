@@ -125,10 +125,15 @@ impl PromSource {
             Ok(r) => r,
             Err(GetError::Request(msg)) => return Err(SourceError::Request { server, what, msg }),
             Err(GetError::Replay { path, msg }) => {
+                let from = self
+                    .transport
+                    .recorded_from()
+                    .map(|r| format!(" (recorded from {r})"))
+                    .unwrap_or_default();
                 return Err(SourceError::Replay {
                     path,
-                    msg: format!("{what}: {msg}"),
-                })
+                    msg: format!("{what}: {msg}{from}"),
+                });
             }
         };
         interpret(&reply, server, what)
@@ -463,7 +468,14 @@ fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, Sour
         (200..=299, Ok(env)) => Err(SourceError::Response {
             server,
             what,
-            msg: format!("unexpected status {:?} in the answer", env.status),
+            msg: if env.status.is_empty() {
+                format!(
+                    "not a Prometheus API answer (no status or data; {})",
+                    snippet()
+                )
+            } else {
+                format!("unexpected status {:?} in the answer", env.status)
+            },
         }),
         (200..=299, Err(e)) => Err(SourceError::Response {
             server,
