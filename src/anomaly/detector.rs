@@ -347,7 +347,7 @@ impl StreamingDetector {
     }
 
     /// Slot of `ts` in the week and in the day; regular series stay on the fast path.
-    #[inline]
+    #[inline(always)]
     fn locate(&mut self, ts: i64) -> (usize, usize) {
         if self.slot_valid {
             let off = ts.wrapping_sub(self.slot_start);
@@ -381,7 +381,7 @@ impl StreamingDetector {
 
     /// Feeds the next point (timestamps in seconds, non-decreasing; other orders are
     /// tolerated but degrade the seasonal model). Non-finite values count as missing.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
             return PointVerdict {
