@@ -474,11 +474,10 @@ impl StreamingDetector {
         let dev = avg - self.long_mean;
         let var = larger(self.long_var, LONG_SD_FLOOR * LONG_SD_FLOOR);
         // (dev/sd)² / ((dev/sd)² + z²): 0.5 exactly at dev = z·sd, monotone, no sqrt.
-        let mut likelihood = if dev > 0.0 && self.n > 1 {
-            dev * dev / (dev * dev + self.z * self.z * var)
-        } else {
-            0.0
-        };
+        // Branch-free (the sign of `dev` is a coin flip): a non-positive excess gives
+        // 0 / (0 + z²·var) = 0, as var > 0.
+        let d = if self.n > 1 { larger(dev, 0.0) } else { 0.0 };
+        let mut likelihood = d * d / (d * d + self.z * self.z * var);
         if self.n <= self.settle_n {
             self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
         }
