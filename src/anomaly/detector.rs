@@ -309,6 +309,10 @@ pub struct StreamingDetector {
     // New-extreme tracking.
     min_seen: f64,
     max_seen: f64,
+    /// The range widened by [`EXTREME_MARGIN`] on both sides, recomputed only when
+    /// the range grows.
+    extreme_low: f64,
+    extreme_high: f64,
     // Alert state.
     in_alert: bool,
     last_onset_ts: Option<i64>,
@@ -355,6 +359,8 @@ impl StreamingDetector {
             rates: Rates::early(1.0, alpha / 3.0),
             min_seen: f64::INFINITY,
             max_seen: f64::NEG_INFINITY,
+            extreme_low: f64::INFINITY,
+            extreme_high: f64::NEG_INFINITY,
             in_alert: false,
             last_onset_ts: None,
         }
@@ -418,6 +424,8 @@ impl StreamingDetector {
             self.level = x;
             self.min_seen = x;
             self.max_seen = x;
+            self.extreme_low = x;
+            self.extreme_high = x;
         }
         self.n += 1;
         let (wslot, dslot) = self.locate(ts_secs);
@@ -485,10 +493,14 @@ impl StreamingDetector {
         self.long_mean += lr * dev;
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
 
-        let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
-        let extreme = x > self.max_seen + margin || x < self.min_seen - margin;
-        self.max_seen = larger(self.max_seen, x);
-        self.min_seen = if x < self.min_seen { x } else { self.min_seen };
+        let extreme = (x > self.extreme_high) | (x < self.extreme_low);
+        if (x > self.max_seen) | (x < self.min_seen) {
+            self.max_seen = larger(self.max_seen, x);
+            self.min_seen = if x < self.min_seen { x } else { self.min_seen };
+            let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
+            self.extreme_high = self.max_seen + margin;
+            self.extreme_low = self.min_seen - margin;
+        }
         let mut reason = if resid >= 0.0 {
             "spike_high"
         } else {
