@@ -72,6 +72,9 @@ const WEEK_SECS: i64 = 7 * DAY_SECS;
 const NEVER: i32 = i32::MAX;
 const DAY_SLOTS: usize = 288;
 const WEEK_SLOTS: usize = 7 * DAY_SLOTS;
+/// Storage of the day and week profiles (powers of two at least the slot counts).
+const DAY_CAP: usize = DAY_SLOTS.next_power_of_two();
+const WEEK_CAP: usize = WEEK_SLOTS.next_power_of_two();
 /// Short averaging window of the likelihood stage: long enough that one noisy point
 /// does not alert, short enough that a step shows within minutes.
 const AVG_WINDOW: usize = 10;
@@ -89,8 +92,9 @@ const LONG_SD_FLOOR: f64 = 0.02;
 const PROFILE_RATE: f64 = 0.1;
 /// Per-visit profile rates: a plain average over the first visits (no bias towards
 /// the first day), then exponential forgetting; a table avoids a division per point.
-const PROFILE_RATES: [f64; 10] = {
-    let mut t = [PROFILE_RATE; 10];
+/// Entries from 9 on are the fixed rate (16 entries so that a masked index is in bounds).
+const PROFILE_RATES: [f64; 16] = {
+    let mut t = [PROFILE_RATE; 16];
     let mut v = 0;
     while v < 9 {
         t[v] = 1.0 / (v as f64 + 1.0);
@@ -125,13 +129,17 @@ struct Slot {
     /// passes. Within one pass a slot's later points would otherwise be "predicted"
     /// by its first point, a last-value model that looks deceptively good.
     pass: i32,
+    /// Visits so far, counted up to the last entry of [`PROFILE_RATES`] only (that is
+    /// all the rate needs), so the table lookup needs no clamp.
     visits: u8,
 }
 
 /// Additive seasonal model: a profile per slot plus a level of the deseasonalised value.
+/// `N` is the storage size, a power of two at least the number of slots, so that a
+/// masked index needs no bounds check (the slots beyond the period stay unused).
 #[derive(Debug, Clone)]
-struct Seasonal {
-    slots: Box<[Slot]>,
+struct Seasonal<const N: usize> {
+    slots: Box<[Slot; N]>,
     level: f64,
     /// Signed count of consecutive clipped innovations (see [`persist`]).
     run: i8,
@@ -140,26 +148,27 @@ struct Seasonal {
     scale: f64,
 }
 
-impl Seasonal {
-    fn new(slots: usize) -> Self {
+impl<const N: usize> Seasonal<N> {
+    fn new() -> Self {
+        const { assert!(N.is_power_of_two()) };
         let empty = Slot {
             profile: 0.0,
             pass: NEVER,
             visits: 0,
         };
         Self {
-            slots: vec![empty; slots].into_boxed_slice(),
+            slots: Box::new([empty; N]),
             level: 0.0,
             run: 0,
             scale: 0.0,
         }
     }
 
-    /// Prediction at `slot` in pass `period`, if an earlier pass has taught it.
-    #[inline]
-    fn predict(&self, slot: usize, period: i32) -> Option<f64> {
-        let s = &self.slots[slot];
-        (s.pass < period).then_some(s.profile + self.level)
+    /// Profile of `slot` and whether an earlier pass than `period` has taught it.
+    #[inline(always)]
+    fn lookup(&self, slot: usize, period: i32) -> (f64, bool) {
+        let s = &self.slots[slot & (N - 1)];
+        (s.profile, s.pass < period)
     }
 
     /// `r` is the residual of this model's prediction, or of the plain level when the
@@ -172,17 +181,17 @@ impl Seasonal {
         x: f64,
         r: f64,
         known: bool,
-        rates: &Rates,
+        scale_rate: f64,
         level_rate: f64,
         floor: f64,
         period: i32,
     ) {
         let lim = CLIP * larger(self.scale, floor);
-        self.scale += rates.scale * (clip(r, lim).abs() - self.scale);
+        self.scale += scale_rate * (clip(r, lim).abs() - self.scale);
         if known {
             self.level += level_rate * persist(&mut self.run, r, lim);
         }
-        let s = &mut self.slots[slot];
+        let s = &mut self.slots[slot & (N - 1)];
         if s.pass == NEVER {
             s.profile = x;
             s.visits = 1;
@@ -191,9 +200,9 @@ impl Seasonal {
             // The profile follows the raw value, not value minus level: a level that
             // is free to drift would otherwise be absorbed into newly seen slots
             // only, leaving the old ones stale.
-            let pr = PROFILE_RATES[(s.visits as usize).min(PROFILE_RATES.len() - 1)];
-            s.profile += pr * clip(x - s.profile, lim);
-            s.visits = s.visits.saturating_add(1);
+            let v = s.visits as usize;
+            s.profile += PROFILE_RATES[v & 15] * clip(x - s.profile, lim);
+            s.visits = (v + (v < PROFILE_RATES.len() - 1) as usize) as u8;
         }
     }
 }
@@ -275,14 +284,17 @@ pub struct StreamingDetector {
     level: f64,
     run: i8,
     scale: f64,
-    day: Seasonal,
-    week: Seasonal,
+    day: Seasonal<DAY_CAP>,
+    week: Seasonal<WEEK_CAP>,
     // Cached slot position so that regular timestamps avoid divisions.
     week_slot: usize,
     day_slot: usize,
     /// Calendar day and week numbers of the current point.
     day_no: i64,
     week_no: i64,
+    /// The same as stored in a slot ([`period32`]).
+    day_p: i32,
+    week_p: i32,
     slot_start: i64,
     slot_valid: bool,
     // Likelihood stage.
@@ -297,6 +309,10 @@ pub struct StreamingDetector {
     // New-extreme tracking.
     min_seen: f64,
     max_seen: f64,
+    /// The range widened by [`EXTREME_MARGIN`] on both sides, recomputed only when
+    /// the range grows.
+    extreme_low: f64,
+    extreme_high: f64,
     // Alert state.
     in_alert: bool,
     last_onset_ts: Option<i64>,
@@ -324,12 +340,14 @@ impl StreamingDetector {
             level: 0.0,
             run: 0,
             scale: 0.0,
-            day: Seasonal::new(DAY_SLOTS),
-            week: Seasonal::new(WEEK_SLOTS),
+            day: Seasonal::new(),
+            week: Seasonal::new(),
             week_slot: 0,
             day_slot: 0,
             day_no: 0,
             week_no: 0,
+            day_p: 0,
+            week_p: 0,
             slot_start: 0,
             slot_valid: false,
             ring: [0.0; AVG_WINDOW],
@@ -341,13 +359,15 @@ impl StreamingDetector {
             rates: Rates::early(1.0, alpha / 3.0),
             min_seen: f64::INFINITY,
             max_seen: f64::NEG_INFINITY,
+            extreme_low: f64::INFINITY,
+            extreme_high: f64::NEG_INFINITY,
             in_alert: false,
             last_onset_ts: None,
         }
     }
 
     /// Slot of `ts` in the week and in the day; regular series stay on the fast path.
-    #[inline]
+    #[inline(always)]
     fn locate(&mut self, ts: i64) -> (usize, usize) {
         if self.slot_valid {
             let off = ts.wrapping_sub(self.slot_start);
@@ -361,10 +381,12 @@ impl StreamingDetector {
                 if self.week_slot == WEEK_SLOTS {
                     self.week_slot = 0;
                     self.week_no += 1;
+                    self.week_p = period32(self.week_no);
                 }
                 if self.day_slot == DAY_SLOTS {
                     self.day_slot = 0;
                     self.day_no += 1;
+                    self.day_p = period32(self.day_no);
                 }
                 return (self.week_slot, self.day_slot);
             }
@@ -372,6 +394,8 @@ impl StreamingDetector {
         let in_week = ts.rem_euclid(WEEK_SECS);
         self.week_no = ts.div_euclid(WEEK_SECS);
         self.day_no = ts.div_euclid(DAY_SECS);
+        self.week_p = period32(self.week_no);
+        self.day_p = period32(self.day_no);
         self.week_slot = (in_week / SLOT_SECS) as usize;
         self.day_slot = self.week_slot % DAY_SLOTS;
         self.slot_start = ts - in_week % SLOT_SECS;
@@ -381,7 +405,7 @@ impl StreamingDetector {
 
     /// Feeds the next point (timestamps in seconds, non-decreasing; other orders are
     /// tolerated but degrade the seasonal model). Non-finite values count as missing.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
             return PointVerdict {
@@ -400,40 +424,39 @@ impl StreamingDetector {
             self.level = x;
             self.min_seen = x;
             self.max_seen = x;
+            self.extreme_low = x;
+            self.extreme_high = x;
         }
         self.n += 1;
         let (wslot, dslot) = self.locate(ts_secs);
 
         let p0 = self.level;
-        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
-        let pd = self.day.predict(dslot, day_no);
-        let pw = self.week.predict(wslot, week_no);
+        let (day_profile, d_known) = self.day.lookup(dslot, self.day_p);
+        let (week_profile, w_known) = self.week.lookup(wslot, self.week_p);
+        // An untaught slot predicts like the plain level.
+        let pd = if d_known {
+            day_profile + self.day.level
+        } else {
+            p0
+        };
+        let pw = if w_known {
+            week_profile + self.week.level
+        } else {
+            p0
+        };
         let r0 = x - p0;
-        let rd = x - pd.unwrap_or(p0);
-        let rw = x - pw.unwrap_or(p0);
+        let rd = x - pd;
+        let rw = x - pw;
 
-        let (pred, resid, scale) = if self.day.scale < SEASONAL_GAIN * self.scale
-            && self.day.scale <= self.week.scale
-        {
-            (
-                pd.unwrap_or(p0),
-                rd,
-                if pd.is_some() {
-                    self.day.scale
-                } else {
-                    self.scale
-                },
-            )
-        } else if self.week.scale < SEASONAL_GAIN * self.scale && self.week.scale < self.day.scale {
-            (
-                pw.unwrap_or(p0),
-                rw,
-                if pw.is_some() {
-                    self.week.scale
-                } else {
-                    self.scale
-                },
-            )
+        // Both seasonal conditions cannot hold at once (`<=` against `<`).
+        let use_day =
+            self.day.scale < SEASONAL_GAIN * self.scale && self.day.scale <= self.week.scale;
+        let use_week =
+            self.week.scale < SEASONAL_GAIN * self.scale && self.week.scale < self.day.scale;
+        let (pred, resid, scale) = if use_day && d_known {
+            (pd, rd, self.day.scale)
+        } else if use_week && w_known {
+            (pw, rw, self.week.scale)
         } else {
             (p0, r0, self.scale)
         };
@@ -459,11 +482,10 @@ impl StreamingDetector {
         let dev = avg - self.long_mean;
         let var = larger(self.long_var, LONG_SD_FLOOR * LONG_SD_FLOOR);
         // (dev/sd)² / ((dev/sd)² + z²): 0.5 exactly at dev = z·sd, monotone, no sqrt.
-        let mut likelihood = if dev > 0.0 && self.n > 1 {
-            dev * dev / (dev * dev + self.z * self.z * var)
-        } else {
-            0.0
-        };
+        // Branch-free (the sign of `dev` is a coin flip): a non-positive excess gives
+        // 0 / (0 + z²·var) = 0, as var > 0.
+        let d = if self.n > 1 { larger(dev, 0.0) } else { 0.0 };
+        let mut likelihood = d * d / (d * d + self.z * self.z * var);
         if self.n <= self.settle_n {
             self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
         }
@@ -471,10 +493,14 @@ impl StreamingDetector {
         self.long_mean += lr * dev;
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
 
-        let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
-        let extreme = x > self.max_seen + margin || x < self.min_seen - margin;
-        self.max_seen = larger(self.max_seen, x);
-        self.min_seen = if x < self.min_seen { x } else { self.min_seen };
+        let extreme = (x > self.extreme_high) | (x < self.extreme_low);
+        if (x > self.max_seen) | (x < self.min_seen) {
+            self.max_seen = larger(self.max_seen, x);
+            self.min_seen = if x < self.min_seen { x } else { self.min_seen };
+            let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
+            self.extreme_high = self.max_seen + margin;
+            self.extreme_low = self.min_seen - margin;
+        }
         let mut reason = if resid >= 0.0 {
             "spike_high"
         } else {
@@ -485,17 +511,7 @@ impl StreamingDetector {
             reason = "new_extreme";
         }
 
-        self.learn(
-            x,
-            dslot,
-            wslot,
-            r0,
-            rd,
-            rw,
-            pd.is_some(),
-            pw.is_some(),
-            floor,
-        );
+        self.learn(x, dslot, wslot, r0, rd, rw, d_known, w_known, floor);
         // One test for all: a non-finite term makes the sum non-finite.
         if !(self.level + self.long_mean + self.long_var).is_finite() {
             // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
@@ -576,11 +592,11 @@ impl StreamingDetector {
         };
         self.scale += rates.scale * (c0 - self.scale);
         self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
-        let (day_no, week_no) = (period32(self.day_no), period32(self.week_no));
+        let (day_p, week_p) = (self.day_p, self.week_p);
         self.day
-            .learn(dslot, x, rd, d_known, &rates, a, floor, day_no);
+            .learn(dslot, x, rd, d_known, rates.scale, a, floor, day_p);
         self.week
-            .learn(wslot, x, rw, w_known, &rates, a, floor, week_no);
+            .learn(wslot, x, rw, w_known, rates.scale, a, floor, week_p);
     }
 }
 
