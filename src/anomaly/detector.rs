@@ -78,6 +78,8 @@ const WEEK_CAP: usize = WEEK_SLOTS.next_power_of_two();
 /// Short averaging window of the likelihood stage: long enough that one noisy point
 /// does not alert, short enough that a step shows within minutes.
 const AVG_WINDOW: usize = 10;
+/// Ring storage for that window: a power of two so that positions wrap by masking.
+const RING_CAP: usize = AVG_WINDOW.next_power_of_two();
 /// Residual (in mean absolute deviations) at which the raw score reaches 0.5. Large,
 /// so that the raw score is nearly quadratic in the residual over the usual range
 /// and saturates only for gross outliers (heavy tails cannot dominate the average).
@@ -258,6 +260,10 @@ fn persist(run: &mut i8, r: f64, lim: f64) -> f64 {
 struct Rates {
     long: f64,
     scale: f64,
+    /// Clip limit of the plain model's scale update, in scales: none for the first
+    /// two residuals (there is nothing to clip against yet), then [`CLIP`]. Kept
+    /// here so that the hot path needs no test of the point count.
+    scale_clip: f64,
 }
 
 impl Rates {
@@ -269,6 +275,7 @@ impl Rates {
         Self {
             long: r(LONG_RATE),
             scale: r(scale_rate),
+            scale_clip: if n <= 2.0 { f64::INFINITY } else { CLIP },
         }
     }
 }
@@ -298,7 +305,7 @@ pub struct StreamingDetector {
     slot_start: i64,
     slot_valid: bool,
     // Likelihood stage.
-    ring: [f64; AVG_WINDOW],
+    ring: [f64; RING_CAP],
     ring_pos: usize,
     ring_sum: f64,
     long_mean: f64,
@@ -350,7 +357,7 @@ impl StreamingDetector {
             week_p: 0,
             slot_start: 0,
             slot_valid: false,
-            ring: [0.0; AVG_WINDOW],
+            ring: [0.0; RING_CAP],
             ring_pos: 0,
             ring_sum: 0.0,
             long_mean: 0.0,
@@ -467,24 +474,24 @@ impl StreamingDetector {
         // Raw surprise in [0, 1): r²/(r²+h²) needs neither sqrt nor exp.
         let r2 = resid * resid;
         let h = RAW_HALF * sigma;
+        // inf/inf on absurd magnitudes is maximal surprise: the comparison is false
+        // for NaN, so this maps it to 1 and leaves every other value (< 1) alone.
         let raw = r2 / (r2 + h * h);
-        // inf/inf on absurd magnitudes: that is maximal surprise.
-        let raw = if raw.is_nan() { 1.0 } else { raw };
+        let raw = if raw < 1.0 { raw } else { 1.0 };
 
-        self.ring_sum += raw - self.ring[self.ring_pos];
-        self.ring[self.ring_pos] = raw;
-        self.ring_pos = if self.ring_pos + 1 == AVG_WINDOW {
-            0
-        } else {
-            self.ring_pos + 1
-        };
+        // The slot written AVG_WINDOW points ago leaves the window (zero at first).
+        let pos = self.ring_pos;
+        self.ring_sum += raw - self.ring[pos.wrapping_sub(AVG_WINDOW) & (RING_CAP - 1)];
+        self.ring[pos & (RING_CAP - 1)] = raw;
+        self.ring_pos = pos.wrapping_add(1);
         let avg = self.ring_sum * (1.0 / AVG_WINDOW as f64);
         let dev = avg - self.long_mean;
         let var = larger(self.long_var, LONG_SD_FLOOR * LONG_SD_FLOOR);
         // (dev/sd)² / ((dev/sd)² + z²): 0.5 exactly at dev = z·sd, monotone, no sqrt.
         // Branch-free (the sign of `dev` is a coin flip): a non-positive excess gives
-        // 0 / (0 + z²·var) = 0, as var > 0.
-        let d = if self.n > 1 { larger(dev, 0.0) } else { 0.0 };
+        // 0 / (0 + z²·var) = 0, as var > 0. The first point needs no special case:
+        // its residual is exactly 0 (the level starts at it), so `dev` is 0.
+        let d = larger(dev, 0.0);
         let mut likelihood = d * d / (d * d + self.z * self.z * var);
         if self.n <= self.settle_n {
             self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
@@ -493,8 +500,11 @@ impl StreamingDetector {
         self.long_mean += lr * dev;
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
 
-        let extreme = (x > self.extreme_high) | (x < self.extreme_low);
+        // The extreme band lies outside the range, so inside the range (the usual
+        // case) neither test is needed.
+        let mut extreme = false;
         if (x > self.max_seen) | (x < self.min_seen) {
+            extreme = (x > self.extreme_high) | (x < self.extreme_low);
             self.max_seen = larger(self.max_seen, x);
             self.min_seen = if x < self.min_seen { x } else { self.min_seen };
             let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
@@ -512,8 +522,9 @@ impl StreamingDetector {
         }
 
         self.learn(x, dslot, wslot, r0, rd, rw, d_known, w_known, floor);
-        // One test for all: a non-finite term makes the sum non-finite.
-        if !(self.level + self.long_mean + self.long_var).is_finite() {
+        // The likelihood state is built from raw scores in [0, 1] and cannot
+        // overflow; the level follows the data and can.
+        if !self.level.is_finite() {
             // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
             *self = Self::new(DetectorConfig {
                 z_threshold: self.z,
@@ -584,12 +595,9 @@ impl StreamingDetector {
     ) {
         let a = self.alpha;
         let rates = self.rates;
-        // The first residual sets the scale unclipped: there is nothing to clip against yet.
-        let c0 = if self.n <= 2 {
-            r0.abs()
-        } else {
-            clip(r0, CLIP * larger(self.scale, floor)).abs()
-        };
+        // The limit is infinite (no clipping) for the first residuals, as the scale
+        // floor is positive.
+        let c0 = clip(r0, rates.scale_clip * larger(self.scale, floor)).abs();
         self.scale += rates.scale * (c0 - self.scale);
         self.level += a * persist(&mut self.run, r0, CLIP * larger(self.scale, floor));
         let (day_p, week_p) = (self.day_p, self.week_p);

@@ -92,14 +92,19 @@ fn have(bin: &str) -> bool {
 
 /// Installs Debian's packages when a binary is missing.
 pub fn ensure_installed(bins: &[&str]) {
+    // Tests run on parallel threads; two concurrent apt-get runs fight over the dpkg
+    // lock and one fails, so installs are serialised here and wait for other holders.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     if bins.iter().all(|b| have(b)) {
         return;
     }
     let out = Command::new("sh")
         .arg("-c")
         .arg(
-            "(apt-get install -y prometheus victoria-metrics || \
-             (apt-get update && apt-get install -y prometheus victoria-metrics)) 2>&1 | tail -5",
+            "(apt-get -o DPkg::Lock::Timeout=300 install -y prometheus victoria-metrics || \
+             (apt-get update && apt-get -o DPkg::Lock::Timeout=300 install -y \
+             prometheus victoria-metrics)) 2>&1 | tail -5",
         )
         .env("DEBIAN_FRONTEND", "noninteractive")
         .output();
