@@ -105,10 +105,9 @@ pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Inci
     let mut det = StreamingDetector::new(*cfg);
     let mut out = Vec::new();
     let mut open: Option<Open> = None;
-    for &(ts, value) in points {
-        let v = det.update(ts, value);
+    det.run(points, |(ts, value), v| {
         if !v.is_anomaly {
-            continue;
+            return;
         }
         let distance = band_distance(value, v.expected, v.band_low, v.band_high);
         if let Some(o) = open.as_mut() {
@@ -125,7 +124,7 @@ pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Inci
                     o.inc.band_low = v.band_low;
                     o.inc.band_high = v.band_high;
                 }
-                continue;
+                return;
             }
         }
         if let Some(o) = open.take().filter(Open::significant) {
@@ -148,7 +147,7 @@ pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Inci
             peak_distance: distance,
             statistical: v.reason != "new_extreme",
         });
-    }
+    });
     if let Some(o) = open.take().filter(Open::significant) {
         out.push(o.close());
     }
