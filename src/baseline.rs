@@ -189,17 +189,17 @@ fn cost(p: &Pricing, v: &KpiValues) -> f64 {
     p.cost_per_day(g(Kpi::CpuCores), g(Kpi::MemoryBytes), g(Kpi::ThroughputRps))
 }
 
-/// Computes the GA baseline over day 0.
+/// Computes the GA baseline over `window` (day 0, or its elapsed part).
 pub fn ga_baseline(
     source: &dyn MetricsSource,
     ga: DateTime<Utc>,
+    window: &Window,
     pricing: &Pricing,
     now: DateTime<Utc>,
 ) -> Result<GaKpiSummary> {
-    let window = Window::day(ga, 0);
-    let summary = collect_window(source, &window, pricing)?;
+    let summary = collect_window(source, window, pricing)?;
     Ok(GaKpiSummary {
-        meta: ArtifactMeta::new("ga_kpi_summary", &source.describe(), vec![], window, now),
+        meta: ArtifactMeta::new("ga_kpi_summary", &source.describe(), vec![], *window, now),
         ga_timestamp: ga,
         summary,
     })

@@ -15,11 +15,12 @@ use crate::error::{Error, Result};
 use crate::model::Window;
 use crate::pipeline::{self, layout};
 use crate::prom::{self, PromArgs};
-use crate::source::sim::{Scenario, Simulator, DEFAULT_SEED};
+use crate::source::sim::{parse_spec, Scenario, DEFAULT_SEED};
 use crate::source::MetricsSource;
 
-/// GA timestamp used when neither `--ga-timestamp` nor `GA_TIMESTAMP` is set.
-pub const DEFAULT_GA: &str = "2025-11-18T00:00:00Z";
+/// The GA instant of `tars demo`'s simulated release (only the demo has one
+/// built in: every other command needs `--ga-timestamp` or a baseline).
+pub const DEMO_GA: &str = "2025-11-18T00:00:00Z";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,8 +65,9 @@ pub struct SourceArgs {
     /// Prometheus-compatible server (Prometheus, Thanos, Mimir, VictoriaMetrics).
     #[arg(long, env = "PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
-    /// `sim[:SCENARIO[:SEED]]`, `prometheus` or `file:DIR` (recorded responses).
-    /// Default: prometheus when a URL is set, else the simulator's healthy release.
+    /// `prometheus`, `file:DIR` (recorded responses) or `sim[:SCENARIO[:SEED[:STEP]]]`
+    /// (the built-in simulator). Default: prometheus when a URL is set; with
+    /// neither, commands that read metrics refuse to run.
     #[arg(long, env = "TARS_SOURCE")]
     pub source: Option<String>,
     #[command(flatten)]
@@ -92,6 +94,9 @@ pub struct DemoArgs {
     pub scenario: Scenario,
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+    /// Sampling resolution of the simulated metrics: 60, 300 or 3600 seconds (or 1m, 5m, 1h).
+    #[arg(long, default_value = "60")]
+    pub step: String,
     #[arg(long, env = "TARS_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -105,9 +110,12 @@ pub struct GaKpiArgs {
     /// Directory for ga_kpi_summary.json (default DATA_DIR/ga_kpis).
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
-    /// GA instant, RFC 3339.
+    /// GA instant, RFC 3339 (required).
     #[arg(long, env = "GA_TIMESTAMP")]
     pub ga_timestamp: Option<String>,
+    /// Capture the baseline although GA day is not over yet (the artifact says `partial`).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Args)]
@@ -119,13 +127,18 @@ pub struct StabilityArgs {
     /// Directory for day_NN_summary.json (default DATA_DIR/stability).
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
-    /// Day to analyse, 1-7.
-    #[arg(long, env = "DAY_NUMBER")]
     /// Release day, 1-7 (day N is the 24 h from GA + N days).
+    #[arg(long, env = "DAY_NUMBER")]
     pub day_number: u32,
     /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
     #[arg(long)]
     pub ga_baseline: Option<PathBuf>,
+    /// Analyse the day although it is not over yet (the artifact says `partial`).
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Exit with code 3 when the day's summary recommends a rollback.
+    #[arg(long)]
+    pub fail_on_rollback: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,10 +156,14 @@ pub struct AnomalyArgs {
     /// GA instant when there is no baseline file, RFC 3339.
     #[arg(long, env = "GA_TIMESTAMP")]
     pub ga_timestamp: Option<String>,
-    /// Sensitivity: higher means fewer alerts.
-    #[arg(long, env = "Z_THRESHOLD")]
+    /// Sensitivity on the detector's scale: higher means fewer alerts [default: 6, or
+    /// `[detector] z_threshold` of the config file]. The original toolkit's
+    /// `Z_THRESHOLD` (a z-score, 3.0 by default) is also read, as half this scale:
+    /// Z_THRESHOLD=3.0 is z 6 (docs/anomaly-detection.md).
+    #[arg(long, env = "TARS_Z_THRESHOLD")]
     pub z_threshold: Option<f64>,
-    /// Smoothing factor of the detector's level estimate, in (0, 1].
+    /// Smoothing factor of the detector's level estimate, in (0, 1] [default: 0.03,
+    /// or `[detector] alpha` of the config file].
     #[arg(long, env = "EWMA_ALPHA")]
     pub ewma_alpha: Option<f64>,
     /// Evaluate once and exit instead of polling.
@@ -183,10 +200,12 @@ pub struct HealthArgs {
     /// Output (default DATA_DIR/health/day_NN_HEALTH.json).
     #[arg(long)]
     pub output_file: Option<PathBuf>,
-    /// Day, 1-7.
-    #[arg(long, env = "DAY_NUMBER")]
     /// Release day, 1-7 (day N is the 24 h from GA + N days).
+    #[arg(long, env = "DAY_NUMBER")]
     pub day_number: u32,
+    /// Exit with code 3 when the report recommends a rollback.
+    #[arg(long)]
+    pub fail_on_rollback: bool,
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +221,9 @@ pub struct RegressionArgs {
     /// Output (default DATA_DIR/regression/regression_summary.json).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Exit with code 3 when the analysis recommends a rollback.
+    #[arg(long)]
+    pub fail_on_rollback: bool,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +236,9 @@ pub struct RetroArgs {
     /// Where the report goes (default TARS_OUTPUT_DIR, else DATA_DIR/output).
     #[arg(long, env = "TARS_OUTPUT_DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Exit with code 3 when the retrospective's verdict is a rollback.
+    #[arg(long)]
+    pub fail_on_rollback: bool,
 }
 
 #[derive(Debug, Args)]
@@ -262,13 +287,22 @@ pub fn open_source(
     cfg: &Config,
     ga: DateTime<Utc>,
 ) -> Result<Box<dyn MetricsSource>> {
-    let spec = match (&args.source, &args.prometheus_url) {
-        (Some(s), _) => s.clone(),
+    // An empty value is what compose and systemd pass for an unset variable.
+    let url = args
+        .prometheus_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty());
+    let spec = match (args.source.as_deref().filter(|s| !s.trim().is_empty()), url) {
+        (Some(s), _) => s.to_string(),
         (None, Some(_)) => "prometheus".to_string(),
-        (None, None) => "sim".to_string(),
+        (None, None) => {
+            return Err(Error::Usage(
+                "no metrics source: pass --prometheus-url URL (or PROMETHEUS_URL), --source file:DIR for recorded answers, or --source sim[:SCENARIO] for the built-in simulator".into(),
+            ))
+        }
     };
     if spec == "prometheus" {
-        let url = args.prometheus_url.as_deref().ok_or_else(|| {
+        let url = url.ok_or_else(|| {
             Error::Usage("--source prometheus needs --prometheus-url (or PROMETHEUS_URL)".into())
         })?;
         return Ok(prom::connect(url, &args.prom, &cfg.prometheus)?);
@@ -277,30 +311,38 @@ pub fn open_source(
         return Ok(prom::replay(Path::new(dir), &cfg.prometheus)?);
     }
     if spec == "sim" || spec.starts_with("sim:") {
-        let mut parts = spec.split(':').skip(1);
-        let scenario = match parts.next() {
-            None | Some("") => Scenario::Healthy,
-            Some(name) => Scenario::from_name(name).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--source: unknown scenario '{name}' (healthy, regressions, rollback)"
-                ))
-            })?,
-        };
-        let seed = match parts.next() {
-            None => DEFAULT_SEED,
-            Some(s) => s
-                .parse()
-                .map_err(|_| Error::Usage(format!("--source: seed '{s}' is not a whole number")))?,
-        };
-        return Ok(Box::new(Simulator::new(scenario, seed, ga)));
+        let sim = parse_spec(&spec).map_err(|e| Error::Usage(format!("--source: {e}")))?;
+        return Ok(Box::new(sim.build(ga)));
     }
     Err(Error::Usage(format!(
-        "--source: '{spec}' is not sim[:SCENARIO[:SEED]], prometheus or file:DIR"
+        "--source: '{spec}' is not prometheus, file:DIR or sim[:SCENARIO[:SEED[:STEP]]]"
     )))
 }
 
 fn ga_from(flag: Option<&str>) -> Result<DateTime<Utc>> {
-    parse_time(flag.unwrap_or(DEFAULT_GA), "--ga-timestamp")
+    match flag.filter(|s| !s.trim().is_empty()) {
+        Some(s) => parse_time(s, "--ga-timestamp"),
+        None => Err(Error::Usage(
+            "--ga-timestamp (or GA_TIMESTAMP) is required: the GA instant, RFC 3339, e.g. 2025-11-18T00:00:00Z".into(),
+        )),
+    }
+}
+
+/// `Err(RollbackRecommended)` when asked to fail on a rollback verdict.
+fn verdict_exit(
+    fail_on_rollback: bool,
+    rollback: &crate::model::RollbackRecommendation,
+) -> Result<()> {
+    if fail_on_rollback && rollback.recommended {
+        return Err(Error::RollbackRecommended(
+            rollback
+                .reasons
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "see the artifact".into()),
+        ));
+    }
+    Ok(())
 }
 
 fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<DetectorConfig> {
@@ -339,7 +381,8 @@ pub fn execute(cli: Cli) -> Result<()> {
             let out = a
                 .output_dir
                 .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR));
-            let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &out, &cfg)?;
+            let clock = pipeline::Clock::system(a.allow_partial);
+            let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &out, &cfg, &clock)?;
             for w in &s.summary.warnings {
                 say(format!("warning: {w}"));
             }
@@ -364,8 +407,15 @@ pub fn execute(cli: Cli) -> Result<()> {
             let out = a
                 .output_dir
                 .unwrap_or_else(|| a.common.data_dir.join(layout::STABILITY_DIR));
-            let (path, s) =
-                pipeline::run_stability(source.as_ref(), &baseline, a.day_number, &out, &cfg)?;
+            let clock = pipeline::Clock::system(a.allow_partial);
+            let (path, s) = pipeline::run_stability(
+                source.as_ref(),
+                &baseline,
+                a.day_number,
+                &out,
+                &cfg,
+                &clock,
+            )?;
             for w in &s.summary.warnings {
                 say(format!("warning: {w}"));
             }
@@ -380,7 +430,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             for r in &s.rollback_recommendation.reasons {
                 println!("  rollback: {r}");
             }
-            Ok(())
+            verdict_exit(a.fail_on_rollback, &s.rollback_recommendation)
         }
         Command::AnomalyDetector(a) => anomaly(a),
         Command::HealthReport(a) => {
@@ -411,7 +461,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                 h.degradations.len(),
                 h.rollback_recommendation.recommended
             );
-            Ok(())
+            verdict_exit(a.fail_on_rollback, &h.rollback_recommendation)
         }
         Command::RegressionAnalyzer(a) => {
             let cfg = load_config(a.common.config.as_deref())?;
@@ -434,7 +484,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             for x in &r.regressions {
                 println!("  {}", x.explanation);
             }
-            Ok(())
+            verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
         }
         Command::Retro(a) => {
             let cfg = load_config(a.common.config.as_deref())?;
@@ -444,7 +494,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             let (md, json, r) = pipeline::run_retro(&a.common.data_dir, &out, &cfg)?;
             println!("{}", r.executive_summary.headline);
             println!("Retrospective: {} and {}", md.display(), json.display());
-            Ok(())
+            verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
         }
         Command::Kpi(KpiArgs {
             action: KpiAction::Check { source, common },
@@ -468,9 +518,38 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
+/// The seeds' `Z_THRESHOLD` is a z-score on their scale, where 3.0 is the
+/// standard sensitivity; the same standard on this detector's scale is
+/// [`crate::config::WATCH_Z_THRESHOLD`] (6), so the seeds' value is read as half of ours.
+pub const SEEDS_Z_SCALE: f64 = crate::config::WATCH_Z_THRESHOLD / 3.0;
+
+/// `--z-threshold`, else the seeds' `Z_THRESHOLD` scaled to this detector.
+fn z_from(flag: Option<f64>) -> Result<Option<f64>> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    let Some(raw) = std::env::var("Z_THRESHOLD")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let z: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| Error::Usage(format!("Z_THRESHOLD: '{raw}' is not a number")))?;
+    if !(z.is_finite() && z > 0.0) {
+        return Err(Error::Usage(format!(
+            "Z_THRESHOLD must be a positive number, got {raw}"
+        )));
+    }
+    Ok(Some(z * SEEDS_Z_SCALE))
+}
+
 fn anomaly(a: AnomalyArgs) -> Result<()> {
     let cfg = load_config(a.common.config.as_deref())?;
-    let det = detector_config(&cfg, a.z_threshold, a.ewma_alpha)?;
+    let z = z_from(a.z_threshold)?;
+    let det = detector_config(&cfg, z, a.ewma_alpha)?;
     let d = &a.common.data_dir;
     let out = a
         .output_file
@@ -485,7 +564,7 @@ fn anomaly(a: AnomalyArgs) -> Result<()> {
         let det = if is_csv {
             let mut base = cfg.clone();
             base.detector.z_threshold = DetectorConfig::default().z_threshold;
-            detector_config(&base, a.z_threshold, a.ewma_alpha)?
+            detector_config(&base, z, a.ewma_alpha)?
         } else {
             det
         };
@@ -605,8 +684,11 @@ fn anomaly_input(
 
 fn demo(a: DemoArgs) -> Result<()> {
     let cfg = load_config(a.config.as_deref())?;
-    let ga = ga_from(None)?;
-    let sim = Simulator::new(a.scenario, a.seed, ga);
+    let ga = parse_time(DEMO_GA, "demo GA")?;
+    let spec = format!("sim:{}:{}:{}", a.scenario.name(), a.seed, a.step);
+    let sim = parse_spec(&spec)
+        .map_err(|e| Error::Usage(format!("--step: {e}")))?
+        .build(ga);
     let started = std::time::Instant::now();
     let o = pipeline::run_all(&sim, ga, &a.data_dir, &cfg)?;
     let mut table = Table::new();
@@ -633,14 +715,15 @@ fn demo(a: DemoArgs) -> Result<()> {
         ]);
     }
     println!(
-        "Simulated release '{}' (seed {}), GA {ga}:",
+        "Simulated release '{}' (seed {}, {} resolution), GA {ga}:",
         a.scenario.name(),
-        a.seed
+        a.seed,
+        a.step
     );
     println!("{table}");
     println!(
         "{} anomaly incident(s), {} regression(s) on day 7; verdict: {}.",
-        o.anomaly_events,
+        o.anomaly_incidents,
         o.regressions,
         o.verdict.to_uppercase()
     );
@@ -685,7 +768,7 @@ pub fn run(alias: Option<&str>) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{name}: error: {e}");
-            e.exit_code()
+            e.exit_code().code()
         }
     }
 }

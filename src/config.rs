@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::anomaly::detector::DetectorConfig;
 use crate::error::{Error, Result};
 use crate::prom::PromConfig;
+use crate::slo::SloConfig;
 
 /// Decision thresholds. The defaults are the seeds' runbook values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -27,18 +28,12 @@ pub struct Thresholds {
     pub significance_alpha: f64,
     /// Confidence level of shift and trend intervals.
     pub confidence: f64,
-    /// Availability SLO, percent.
-    pub availability_slo_pct: f64,
     /// Availability under which a day triggers a rollback, percent.
     pub availability_rollback_pct: f64,
     /// Error rate that is a high-severity degradation, percent.
     pub error_rate_high_pct: f64,
     /// Error rate that triggers a rollback, percent.
     pub error_rate_critical_pct: f64,
-    /// p99 latency SLO, milliseconds.
-    pub p99_latency_slo_ms: f64,
-    /// Share of 15-minute windows that must meet the latency SLO, percent.
-    pub latency_slo_target_pct: f64,
     /// Health score bands: at or above `health_excellent` is excellent, ...
     pub health_excellent: f64,
     pub health_good: f64,
@@ -62,12 +57,9 @@ impl Default for Thresholds {
             drift_critical_pct: 50.0,
             significance_alpha: 0.01,
             confidence: 0.95,
-            availability_slo_pct: 99.9,
             availability_rollback_pct: 99.0,
             error_rate_high_pct: 1.0,
             error_rate_critical_pct: 5.0,
-            p99_latency_slo_ms: 200.0,
-            latency_slo_target_pct: 99.0,
             health_excellent: 90.0,
             health_good: 70.0,
             health_fair: 50.0,
@@ -122,6 +114,8 @@ impl Pricing {
 pub struct Config {
     pub thresholds: Thresholds,
     pub pricing: Pricing,
+    /// Service level objectives, per service.
+    pub slo: SloConfig,
     /// Sensitivity of the release watch's anomaly detection.
     pub detector: DetectorConfig,
     pub prometheus: PromConfig,
@@ -139,6 +133,7 @@ impl Default for Config {
         Config {
             thresholds: Thresholds::default(),
             pricing: Pricing::default(),
+            slo: SloConfig::default(),
             detector: DetectorConfig {
                 z_threshold: WATCH_Z_THRESHOLD,
                 ..DetectorConfig::default()
@@ -152,8 +147,12 @@ impl Config {
     /// Loads `path` over the defaults (unknown keys are an error).
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        toml::from_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))
+        let cfg: Config = toml::from_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+        cfg.slo
+            .validate()
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        Ok(cfg)
     }
 }
 
@@ -182,8 +181,9 @@ mod tests {
 
     #[test]
     fn a_partial_file_keeps_other_defaults() {
-        let cfg: Config = toml::from_str("[thresholds]\np99_latency_slo_ms = 300.0\n").unwrap();
-        assert_eq!(cfg.thresholds.p99_latency_slo_ms, 300.0);
+        let cfg: Config = toml::from_str("[slo]\nlatency_ms = 300.0\n").unwrap();
+        assert_eq!(cfg.slo.latency_ms, 300.0);
+        assert_eq!(cfg.slo.availability_pct, 99.9);
         assert_eq!(cfg.thresholds.drift_low_pct, 10.0);
     }
 }

@@ -3,6 +3,27 @@
 
 use std::path::PathBuf;
 
+/// The exit codes of every tars command (docs/methods.md, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Done; with `--fail-on-rollback`, also: no rollback recommended.
+    Ok = 0,
+    /// The command could not do its work: source, file or artifact trouble.
+    Failure = 1,
+    /// A flag, environment value or configuration was wrong.
+    Usage = 2,
+    /// The artifact was written and recommends a rollback (`--fail-on-rollback`).
+    Rollback = 3,
+    /// The window asked for has not ended yet (see `--allow-partial`).
+    WindowOpen = 4,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
 /// Everything that can stop a tars command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,14 +47,23 @@ pub enum Error {
     Render(String),
     #[error("{0}")]
     Other(String),
+    /// The analysed window ends after now.
+    #[error("{0}")]
+    WindowOpen(String),
+    /// Not an error of the run: its verdict is a rollback and the caller asked
+    /// to hear that through the exit code.
+    #[error("rollback recommended ({0})")]
+    RollbackRecommended(String),
 }
 
 impl Error {
-    /// Exit code: 2 for usage errors, 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
+    /// The exit code this error ends a command with.
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Usage(_) => 2,
-            _ => 1,
+            Error::Usage(_) | Error::Config(_) => ExitCode::Usage,
+            Error::WindowOpen(_) => ExitCode::WindowOpen,
+            Error::RollbackRecommended(_) => ExitCode::Rollback,
+            _ => ExitCode::Failure,
         }
     }
 

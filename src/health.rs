@@ -10,7 +10,7 @@ use crate::anomaly::AnomalyEvent;
 use crate::config::Thresholds;
 use crate::drift::{DriftStatus, StabilitySummary};
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
-use crate::slo::ServiceSlo;
+use crate::slo::{BurnWindow, PostureEntry, ServiceSlo};
 
 /// Health bands of the runbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -40,8 +40,15 @@ pub struct Degradation {
     /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub kpi: String,
+    /// Every KPI of this one cause (p50/p95/p99 stepping together; error rate
+    /// and availability of one burst), `kpi` first.
+    #[serde(default)]
+    pub kpis: Vec<String>,
     /// critical, high, medium or low.
     pub severity: Severity,
+    /// The other findings merged into this one (same service, same cause).
+    #[serde(default)]
+    pub related: Vec<String>,
     /// Where it was found: `drift`, `slo` or `anomalies`.
     pub source: String,
     /// What to do or what was found.
@@ -69,6 +76,9 @@ pub struct AnomalySummary {
     pub total: usize,
     /// Individual (service, KPI) events behind those incidents.
     pub events: usize,
+    /// Events a process restart explains (cold start, memory drop): not incidents.
+    #[serde(default)]
+    pub restart_explained: usize,
     /// Counts per severity.
     pub by_severity: BTreeMap<Severity, usize>,
     /// Counts per service.
@@ -91,6 +101,10 @@ pub struct HealthReport {
     pub mitigation_plan: Vec<Mitigation>,
     pub anomaly_summary: AnomalySummary,
     pub slo: Vec<ServiceSlo>,
+    /// Pre-existing SLO conditions (at or past the objective since GA day, not
+    /// made worse by the release): reported, never scored.
+    #[serde(default)]
+    pub slo_posture: Vec<PostureEntry>,
     pub rollback_recommendation: RollbackRecommendation,
 }
 
@@ -116,6 +130,56 @@ fn anomaly_points(s: Severity) -> f64 {
 /// Anomalies alone (no SLO or drift impact) cannot take a day out of the
 /// excellent band: they say something unusual happened, not that users suffered.
 const ANOMALY_CAP: f64 = 10.0;
+
+/// What one cause moves together: every latency quantile of a service, or its
+/// error rate and availability; other KPIs stand alone.
+fn cause_family(kpi: &str) -> &str {
+    match Kpi::from_name(kpi) {
+        Some(Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs) => "latency",
+        Some(Kpi::ErrorRate | Kpi::Availability) => "errors",
+        _ => kpi,
+    }
+}
+
+/// One degradation per service and cause: the most severe finding leads,
+/// the others' KPIs join `kpis` and their descriptions `related`.
+pub fn group_causes(mut ds: Vec<Degradation>) -> Vec<Degradation> {
+    ds.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.service.cmp(&b.service))
+            .then(a.kpi.cmp(&b.kpi))
+    });
+    let mut out: Vec<Degradation> = Vec::new();
+    for d in ds {
+        let family = cause_family(&d.kpi);
+        match out
+            .iter_mut()
+            .find(|o| o.service == d.service && cause_family(&o.kpi) == family)
+        {
+            Some(head) => {
+                for k in d.kpis {
+                    if !head.kpis.contains(&k) {
+                        head.kpis.push(k);
+                    }
+                }
+                head.related.push(d.description);
+            }
+            None => out.push(d),
+        }
+    }
+    out
+}
+
+/// Points for a release-caused budget burn.
+fn slo_points(s: Severity) -> f64 {
+    match s {
+        Severity::Critical => 15.0,
+        Severity::High => 8.0,
+        Severity::Medium => 4.0,
+        Severity::Low => 1.0,
+    }
+}
 
 /// Band of a score.
 pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
@@ -180,7 +244,9 @@ pub fn health_report(
         degradations.push(Degradation {
             service: c.service.clone(),
             kpi: c.kpi.name().to_string(),
+            kpis: vec![c.kpi.name().to_string()],
             severity: sev,
+            related: Vec::new(),
             source: source.to_string(),
             description: c.explanation.clone(),
             drift_percent: Some(c.drift_percent),
@@ -198,83 +264,54 @@ pub fn health_report(
         }
     }
 
-    let on_pace = 100.0 / crate::slo::HORIZON_DAYS;
+    // Only burns the release caused take points: a service that burned its
+    // budget at the same pace on GA day is reported in `slo_posture` instead.
     for s in &day.slo {
-        if s.fast_burn {
+        for f in &s.findings {
+            let kpi = f.sli.kpi();
+            let what = match f.window {
+                BurnWindow::Fast1h => "worst hour",
+                BurnWindow::Slow24h => "day",
+            };
+            let ga = f
+                .ga_burn_rate
+                .map_or("no GA day to compare".to_string(), |g| {
+                    format!("{g:.1}x on GA day")
+                });
             let reason = format!(
-                "{}: peak 1-hour error-budget burn rate {:.1}x, i.e. {:.1} % of the 7-day budget in one hour (fast-burn limit 3.4x = 2 %).",
+                "{}: {} budget burn over the {what} {:.1}x ({:.1} % of the 7-day budget; {ga}).",
                 s.service,
-                s.peak_burn_rate_1h,
-                s.peak_burn_rate_1h / (crate::slo::HORIZON_DAYS * 24.0) * 100.0
+                f.sli.name(),
+                f.burn_rate,
+                f.budget_spent_pct
             );
             breakdown.push(Deduction {
                 category: "slo".into(),
-                item: format!("{} error budget", s.service),
-                points: 5.0,
+                item: format!("{} {} budget", s.service, f.sli.name()),
+                points: slo_points(f.severity),
                 reason: reason.clone(),
             });
-            if !degradations
-                .iter()
-                .any(|d| d.service == s.service && d.kpi == "error_rate")
-            {
-                // A burst too short to move the day's distribution still burns budget fast.
-                degradations.push(Degradation {
-                    service: s.service.clone(),
-                    kpi: "error_rate".into(),
-                    severity: Severity::High,
-                    source: "slo".into(),
-                    description: reason,
-                    drift_percent: None,
-                    p_value: None,
-                });
-            }
-        }
-        if s.error_budget_consumed_pct > on_pace {
-            breakdown.push(Deduction {
-                category: "slo".into(),
-                item: format!("{} budget pace", s.service),
-                points: 3.0,
-                reason: format!(
-                    "{} used {:.1} % of the 7-day error budget in one day (on pace is {on_pace:.1} %).",
-                    s.service, s.error_budget_consumed_pct
-                ),
+            degradations.push(Degradation {
+                service: s.service.clone(),
+                kpi: kpi.name().to_string(),
+                kpis: vec![kpi.name().to_string()],
+                severity: f.severity,
+                related: Vec::new(),
+                source: "slo".into(),
+                description: reason,
+                drift_percent: None,
+                p_value: None,
             });
-        }
-        if s.latency_breached {
-            let reason = format!(
-                "{}: only {:.1} % of 15-minute windows met p99 <= {:.0} ms (target {:.0} %).",
-                s.service,
-                s.latency_good_windows_pct,
-                t.p99_latency_slo_ms,
-                t.latency_slo_target_pct
-            );
-            breakdown.push(Deduction {
-                category: "slo".into(),
-                item: format!("{} latency SLO", s.service),
-                points: 5.0,
-                reason: reason.clone(),
-            });
-            if !degradations
-                .iter()
-                .any(|d| d.service == s.service && d.kpi == "p99_latency_ms")
-            {
-                degradations.push(Degradation {
-                    service: s.service.clone(),
-                    kpi: "p99_latency_ms".into(),
-                    severity: Severity::Medium,
-                    source: "slo".into(),
-                    description: reason,
-                    drift_percent: None,
-                    p_value: None,
-                });
-            }
         }
     }
 
     // Count incidents (events of one service grouped in time), not signals: a
     // restart that moves five KPIs is one thing that happened.
+    // A restart's cold start is a restart, not an incident.
+    let (explained, events): (Vec<&AnomalyEvent>, Vec<&AnomalyEvent>) =
+        events.iter().copied().partition(|e| e.restart_at.is_some());
     let mut incidents: BTreeMap<&str, (&str, Severity, usize)> = BTreeMap::new();
-    for e in events {
+    for e in &events {
         let entry =
             incidents
                 .entry(e.incident_id.as_str())
@@ -285,6 +322,7 @@ pub fn health_report(
     let mut summary = AnomalySummary {
         total: incidents.len(),
         events: events.len(),
+        restart_explained: explained.len(),
         ..Default::default()
     };
     let mut anomaly_total = 0.0;
@@ -312,7 +350,9 @@ pub fn health_report(
         degradations.push(Degradation {
             service: e.service.clone(),
             kpi: e.kpi.clone(),
+            kpis: vec![e.kpi.clone()],
             severity: e.severity.min(Severity::High),
+            related: Vec::new(),
             source: "anomalies".into(),
             description: e.explanation.clone(),
             drift_percent: None,
@@ -324,7 +364,9 @@ pub fn health_report(
             degradations.push(Degradation {
                 service: svc.clone(),
                 kpi: "anomalies".into(),
+                kpis: vec!["anomalies".into()],
                 severity: Severity::Medium,
+                related: Vec::new(),
                 source: "anomalies".into(),
                 description: format!(
                     "{svc} had {n} anomaly incidents this day (limit {}).",
@@ -346,14 +388,9 @@ pub fn health_report(
         }
     }
 
+    let degradations = group_causes(degradations);
     let total: f64 = breakdown.iter().map(|d| d.points).sum();
     let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
-    degradations.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.service.cmp(&b.service))
-            .then(a.kpi.cmp(&b.kpi))
-    });
     let mut plan: Vec<Mitigation> = Vec::new();
     for d in &degradations {
         if let Some(m) = mitigation_for(d) {
@@ -394,6 +431,60 @@ pub fn health_report(
         mitigation_plan: plan,
         anomaly_summary: summary,
         slo: day.slo.clone(),
+        slo_posture: day.slo_posture.clone(),
         rollback_recommendation: rollback,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(service: &str, kpi: &str, severity: Severity) -> Degradation {
+        Degradation {
+            service: service.into(),
+            kpi: kpi.into(),
+            kpis: vec![kpi.into()],
+            severity,
+            related: vec![],
+            source: "drift".into(),
+            description: format!("{service} {kpi}"),
+            drift_percent: None,
+            p_value: None,
+        }
+    }
+
+    #[test]
+    fn one_cause_is_one_degradation_led_by_its_worst_kpi() {
+        let g = group_causes(vec![
+            d("checkout", "p50_latency_ms", Severity::Medium),
+            d("checkout", "p99_latency_ms", Severity::Critical),
+            d("checkout", "p95_latency_ms", Severity::High),
+            d("search", "error_rate", Severity::High),
+            d("search", "availability", Severity::Medium),
+            d("search", "memory_bytes", Severity::Low),
+            d("auth", "p99_latency_ms", Severity::Medium),
+        ]);
+        assert_eq!(g.len(), 4, "{g:?}");
+        assert_eq!(g[0].kpi, "p99_latency_ms");
+        assert_eq!(
+            g[0].kpis,
+            ["p99_latency_ms", "p95_latency_ms", "p50_latency_ms"]
+        );
+        assert_eq!(g[0].related.len(), 2);
+        let search: Vec<_> = g.iter().filter(|x| x.service == "search").collect();
+        assert_eq!(search.len(), 2);
+        assert_eq!(search[0].kpis, ["error_rate", "availability"]);
+        // Another service's latency is another cause.
+        assert!(g.iter().any(|x| x.service == "auth"));
+    }
+
+    #[test]
+    fn bands_follow_the_thresholds() {
+        let t = Thresholds::default();
+        assert_eq!(status_for(90.0, &t), HealthStatus::Excellent);
+        assert_eq!(status_for(89.9, &t), HealthStatus::Good);
+        assert_eq!(status_for(50.0, &t), HealthStatus::Fair);
+        assert_eq!(status_for(49.9, &t), HealthStatus::Poor);
     }
 }

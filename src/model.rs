@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of every artifact's JSON layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The tool version written into artifacts.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -199,6 +199,11 @@ pub struct ArtifactMeta {
     pub inputs: Vec<String>,
     /// The time window the numbers describe.
     pub window: Window,
+    /// True when the window had not ended when the artifact was computed
+    /// (`--allow-partial`): `window.end` is then the time of the run, and the
+    /// numbers cover only that part of the day.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 impl ArtifactMeta {
@@ -217,6 +222,7 @@ impl ArtifactMeta {
             source: source.to_string(),
             inputs,
             window,
+            partial: false,
         }
     }
 }

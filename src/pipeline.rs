@@ -71,6 +71,75 @@ fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// The time a run happens at, and whether it may analyse a window that has
+/// not ended yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub now: DateTime<Utc>,
+    /// `--allow-partial`: cut an open window at `now` and mark the artifact partial.
+    pub allow_partial: bool,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system(allow_partial: bool) -> Clock {
+        Clock {
+            now: Utc::now(),
+            allow_partial,
+        }
+    }
+
+    /// `window`, refused when it ends after now unless partial windows are
+    /// allowed (then cut at now, and `true` returned).
+    pub fn check(&self, window: Window, what: &str) -> Result<(Window, bool)> {
+        if window.end <= self.now {
+            return Ok((window, false));
+        }
+        if window.start >= self.now {
+            return Err(Error::WindowOpen(format!(
+                "{what} ({} .. {}) has not started yet (now {})",
+                window.start, window.end, self.now
+            )));
+        }
+        if !self.allow_partial {
+            return Err(Error::WindowOpen(format!(
+                "{what} ends at {}, after now ({}): run it once the window is over, or pass --allow-partial for a partial artifact",
+                window.end, self.now
+            )));
+        }
+        let end = DateTime::<Utc>::from_timestamp(
+            self.now.timestamp() - self.now.timestamp().rem_euclid(60),
+            0,
+        )
+        .unwrap_or(self.now);
+        Ok((
+            Window {
+                start: window.start,
+                end,
+            },
+            true,
+        ))
+    }
+}
+
+/// Refuses to compare data from one source with a baseline from another.
+pub fn check_same_source(
+    baseline_path: &Path,
+    baseline: &GaKpiSummary,
+    source: &str,
+) -> Result<()> {
+    if baseline.meta.source == source {
+        return Ok(());
+    }
+    Err(Error::bad(
+        baseline_path,
+        format!(
+            "captured from '{}' but this run reads '{source}': a day compared with another source's baseline means nothing (re-run tars ga-kpi against '{source}', or pass the matching --source/--prometheus-url)",
+            baseline.meta.source
+        ),
+    ))
+}
+
 /// Day numbers a daily stage accepts.
 pub fn check_day(day: u32, flag: &str) -> Result<()> {
     if (1..=7).contains(&day) {
@@ -88,10 +157,17 @@ pub fn run_ga_kpi(
     ga: DateTime<Utc>,
     out_dir: &Path,
     cfg: &Config,
+    clock: &Clock,
 ) -> Result<(PathBuf, GaKpiSummary)> {
-    let window = Window::day(ga, 0);
-    let summary =
-        baseline::ga_baseline(source, ga, &cfg.pricing, stamp(&source.describe(), &window))?;
+    let (window, partial) = clock.check(Window::day(ga, 0), "GA day (day 0)")?;
+    let mut summary = baseline::ga_baseline(
+        source,
+        ga,
+        &window,
+        &cfg.pricing,
+        stamp(&source.describe(), &window),
+    )?;
+    summary.meta.partial = partial;
     let path = out_dir.join(layout::GA_FILE);
     io::write_json(&path, &summary)?;
     Ok((path, summary))
@@ -112,22 +188,51 @@ pub fn run_stability(
     day: u32,
     out_dir: &Path,
     cfg: &Config,
+    clock: &Clock,
 ) -> Result<(PathBuf, StabilitySummary)> {
     check_day(day, "--day-number")?;
     let ga = read_baseline(baseline_path)?;
-    let window = Window::day(ga.ga_timestamp, day);
+    check_same_source(baseline_path, &ga, &source.describe())?;
+    let (window, partial) = clock.check(
+        Window::day(ga.ga_timestamp, day),
+        &format!("day {day} of the release with GA {}", ga.ga_timestamp),
+    )?;
     let current = baseline::collect_window(source, &window, &cfg.pricing)?;
-    let meta = ArtifactMeta::new(
+    let previous = previous_days(out_dir, &ga, day);
+    let mut meta = ArtifactMeta::new(
         "stability_summary",
         &source.describe(),
         vec![path_str(baseline_path)],
         window,
         stamp(&source.describe(), &window),
     );
-    let summary = drift::stability_summary(&ga, day, current, meta, &cfg.thresholds);
+    meta.partial = partial;
+    let previous: Vec<&StabilitySummary> = previous.iter().collect();
+    let summary = drift::stability_summary(
+        &ga,
+        day,
+        current,
+        meta,
+        &cfg.slo,
+        &cfg.thresholds,
+        &previous,
+    );
     let path = out_dir.join(layout::day_summary(day));
     io::write_json(&path, &summary)?;
     Ok((path, summary))
+}
+
+/// The two days before `day` of the same release found in `dir` (for the
+/// trend rule). Unreadable or foreign files are passed over: the rule then
+/// simply has less history, which never makes a verdict worse.
+fn previous_days(dir: &Path, ga: &GaKpiSummary, day: u32) -> Vec<StabilitySummary> {
+    (day.saturating_sub(2).max(1)..day)
+        .filter_map(|d| layout::find_day(dir, d, "summary.json"))
+        .filter_map(|p| io::read_json::<StabilitySummary>(&p, "stability summary").ok())
+        .filter(|s| {
+            s.ga_timestamp == ga.ga_timestamp && s.meta.source == ga.meta.source && !s.meta.partial
+        })
+        .collect()
 }
 
 /// What one anomaly evaluation did.
@@ -281,6 +386,15 @@ fn check_same_release(ga: &GaKpiSummary, days: &[(PathBuf, StabilitySummary)]) -
                 ),
             ));
         }
+        if d.meta.source != ga.meta.source {
+            return Err(Error::bad(
+                p,
+                format!(
+                    "was computed from '{}' but the baseline from '{}'",
+                    d.meta.source, ga.meta.source
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -382,6 +496,7 @@ pub fn run_retro(
             health: &health,
             events: &events,
             regression: &regression,
+            objectives: &cfg.slo,
         },
         meta,
         &cfg.thresholds,
@@ -411,7 +526,8 @@ pub struct DemoDay {
 #[derive(Debug, Clone)]
 pub struct DemoOutcome {
     pub days: Vec<DemoDay>,
-    pub anomaly_events: usize,
+    /// Anomaly incidents over the watch, not counting events a restart explains.
+    pub anomaly_incidents: usize,
     pub regressions: usize,
     pub verdict: String,
     pub report_md: PathBuf,
@@ -426,7 +542,8 @@ pub fn run_all(
     data_dir: &Path,
     cfg: &Config,
 ) -> Result<DemoOutcome> {
-    let (baseline_path, _) = run_ga_kpi(source, ga, &data_dir.join(layout::GA_DIR), cfg)?;
+    let clock = Clock::system(false);
+    let (baseline_path, _) = run_ga_kpi(source, ga, &data_dir.join(layout::GA_DIR), cfg, &clock)?;
     let anomaly_file = data_dir
         .join(layout::ANOMALY_DIR)
         .join(layout::ANOMALY_FILE);
@@ -434,7 +551,7 @@ pub fn run_all(
         start: ga,
         end: ga + Duration::days(8),
     };
-    let outcome = run_anomaly_once(
+    run_anomaly_once(
         source,
         Some(ga),
         &window,
@@ -450,6 +567,7 @@ pub fn run_all(
             day,
             &data_dir.join(layout::STABILITY_DIR),
             cfg,
+            &clock,
         )?;
         let health_path = data_dir
             .join(layout::HEALTH_DIR)
@@ -479,7 +597,11 @@ pub fn run_all(
     let (md, json, r) = run_retro(data_dir, &data_dir.join(layout::OUTPUT_DIR), cfg)?;
     Ok(DemoOutcome {
         days,
-        anomaly_events: outcome.total_events,
+        anomaly_incidents: events::incident_count(
+            events::read_events(&anomaly_file)?
+                .iter()
+                .filter(|e| e.restart_at.is_none()),
+        ),
         regressions: reg.regressions.len(),
         verdict: format!("{:?}", r.executive_summary.verdict).to_lowercase(),
         report_md: md,

@@ -131,6 +131,20 @@ pub fn analyse_kpi(
                 flagged.insert(d.day_number, s);
             }
         }
+        // A burst too short to move the day's distribution still burns the
+        // budget: the SLO finding flags the day for the SLI's KPI.
+        let burn = d
+            .slo
+            .iter()
+            .filter(|s| s.service == service)
+            .flat_map(|s| s.findings.iter())
+            .filter(|f| f.sli.kpi() == kpi)
+            .map(|f| f.severity)
+            .max();
+        if let Some(b) = burn {
+            let e = flagged.entry(d.day_number).or_insert(b);
+            *e = (*e).max(b);
+        }
     }
     if ds.len() < 3 {
         return None;

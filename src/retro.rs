@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::anomaly::events::incident_count;
 use crate::anomaly::AnomalyEvent;
 use crate::baseline::GaKpiSummary;
 use crate::config::Thresholds;
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::health::HealthReport;
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
 use crate::regression::{Pattern, RegressionSummary};
-use crate::slo::week_budget_consumed;
+use crate::slo::{week_budget_consumed, PostureEntry, SloConfig};
 
 /// The week's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -69,6 +70,9 @@ pub struct ExecutiveSummary {
     pub lowest_health: Option<f64>,
     pub regressions_by_severity: BTreeMap<Severity, usize>,
     pub anomaly_incidents: usize,
+    /// Anomaly events explained by a process restart (not counted as incidents).
+    #[serde(default)]
+    pub restart_explained_events: usize,
     pub rollback_recommended: bool,
 }
 
@@ -105,6 +109,10 @@ pub struct ServiceSloWeek {
     /// Share of the 7-day error budget used over the days seen, percent.
     pub error_budget_consumed_pct: f64,
     pub budget_exhausted: bool,
+    /// Every miss of this service was a pre-existing condition (see `posture`):
+    /// the release caused no budget burn and no drift on its SLIs.
+    #[serde(default)]
+    pub misses_pre_existing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -115,6 +123,10 @@ pub struct SloCompliance {
     pub all_met: bool,
     /// What happened, in one sentence.
     pub statement: String,
+    /// Conditions that stood before the release (at or past the objective on
+    /// GA day, not made worse): the fleet's standing debt, not the release's.
+    #[serde(default)]
+    pub posture: Vec<PostureEntry>,
 }
 
 /// `output/GA_7DAY_RETROSPECTIVE.json`.
@@ -143,6 +155,7 @@ pub struct RetroInputs<'a> {
     pub health: &'a [HealthReport],
     pub events: &'a [AnomalyEvent],
     pub regression: &'a RegressionSummary,
+    pub objectives: &'a SloConfig,
 }
 
 /// Builds the retrospective.
@@ -252,10 +265,19 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             ),
         });
     }
-    if inp.events.is_empty() {
+    // Events a restart explains are reported as restarts, not incidents.
+    let unexplained: Vec<&AnomalyEvent> = inp
+        .events
+        .iter()
+        .filter(|e| e.restart_at.is_none())
+        .collect();
+    if unexplained.is_empty() {
         well.push(Finding {
             statement: "The anomaly detector raised no incident.".into(),
-            evidence: "anomaly_events.json is empty for the week.".into(),
+            evidence: format!(
+                "anomaly_events.json holds {} event(s), all explained by process restarts.",
+                inp.events.len()
+            ),
         });
     }
 
@@ -282,13 +304,15 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         });
     }
     let mut by_service: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in inp.events {
-        *by_service.entry(e.service.as_str()).or_default() += 1;
+    for e in &unexplained {
+        by_service.entry(e.service.as_str()).or_default();
+    }
+    for n in by_service.iter_mut() {
+        *n.1 = incident_count(unexplained.iter().copied().filter(|e| e.service == *n.0));
     }
     for (svc, n) in &by_service {
         if *n >= 5 {
-            let worst = inp
-                .events
+            let worst = unexplained
                 .iter()
                 .filter(|e| e.service == *svc)
                 .max_by(|a, b| a.score.total_cmp(&b.score));
@@ -377,59 +401,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         services,
     };
 
-    // SLO compliance.
-    let mut slo_services = Vec::new();
-    for s in &inp.ga.summary.services {
-        let rows: Vec<_> = days
-            .iter()
-            .filter_map(|d| d.slo.iter().find(|x| x.service == s.service))
-            .collect();
-        let consumed = week_budget_consumed(
-            &rows
-                .iter()
-                .map(|r| r.error_budget_consumed_pct)
-                .collect::<Vec<_>>(),
-        );
-        slo_services.push(ServiceSloWeek {
-            service: s.service.clone(),
-            days_availability_met: rows.iter().filter(|r| !r.availability_breached).count(),
-            days_latency_met: rows.iter().filter(|r| !r.latency_breached).count(),
-            days: rows.len(),
-            worst_availability: rows
-                .iter()
-                .map(|r| r.availability)
-                .fold(f64::INFINITY, f64::min),
-            error_budget_consumed_pct: consumed,
-            budget_exhausted: consumed >= 100.0,
-        });
-    }
-    let all_met = slo_services
-        .iter()
-        .all(|s| s.days_availability_met == s.days && s.days_latency_met == s.days);
-    let missed: Vec<String> = slo_services
-        .iter()
-        .filter(|s| s.days_availability_met < s.days || s.days_latency_met < s.days)
-        .map(|s| {
-            format!(
-                "{} (availability met {}/{} days, worst {:.3} %; latency met {}/{} days; {:.0} % of the week's error budget used)",
-                s.service, s.days_availability_met, s.days, s.worst_availability, s.days_latency_met, s.days, s.error_budget_consumed_pct
-            )
-        })
-        .collect();
-    let slo = SloCompliance {
-        availability_slo_pct: t.availability_slo_pct,
-        p99_latency_slo_ms: t.p99_latency_slo_ms,
-        statement: if all_met {
-            format!(
-                "Every service met the {} % availability and {:.0} ms p99 SLOs on every day.",
-                t.availability_slo_pct, t.p99_latency_slo_ms
-            )
-        } else {
-            format!("SLOs were missed by: {}.", missed.join("; "))
-        },
-        all_met,
-        services: slo_services,
-    };
+    let slo = slo_compliance(inp, &days);
 
     // Action items.
     let mut items = Vec::new();
@@ -441,7 +413,30 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             evidence: reg.rollback_recommendation.reasons.join(" "),
         });
     }
+    // One item per service and cause: p50/p95/p99 stepping together is one
+    // latency regression, error rate and availability one error problem.
+    let family = |k: Kpi| match k {
+        Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs => 0,
+        Kpi::ErrorRate | Kpi::Availability => 1,
+        other => 2 + other as u8,
+    };
+    let mut covered: Vec<(&str, u8)> = Vec::new();
     for r in &reg.regressions {
+        if covered.contains(&(r.service.as_str(), family(r.kpi))) {
+            continue;
+        }
+        covered.push((r.service.as_str(), family(r.kpi)));
+        let also: Vec<String> = reg
+            .regressions
+            .iter()
+            .filter(|x| x.service == r.service && x.kpi != r.kpi && family(x.kpi) == family(r.kpi))
+            .map(|x| x.kpi.to_string())
+            .collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!("; also {}", also.join(", "))
+        };
         let sev = r.severity.unwrap_or(Severity::Medium);
         let what = match r.kpi {
             Kpi::MemoryBytes => "Find and fix the memory growth",
@@ -455,7 +450,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         items.push(ActionItem {
             priority: sev.priority().into(),
             description: format!(
-                "{what} in {} ({} {}, {}).",
+                "{what} in {} ({} {}, {}{also}).",
                 r.service,
                 r.kpi,
                 sev,
@@ -556,7 +551,8 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             average_health: avg,
             lowest_health: low,
             regressions_by_severity: reg.severity_counts.clone(),
-            anomaly_incidents: inp.events.len(),
+            anomaly_incidents: incident_count(unexplained.iter().copied()),
+            restart_explained_events: inp.events.len() - unexplained.len(),
             rollback_recommended,
         },
         what_went_well: well,
@@ -584,7 +580,7 @@ GA: {{ r.ga_timestamp }} · days covered: {{ r.days_covered | join(", ") }} · s
 {% for h in r.executive_summary.health_scores %}| {{ h.day }} | {{ "%.1f" | format(h.score) }} | {{ h.status }} |
 {% endfor %}
 - Regressions: {% if r.executive_summary.regressions_by_severity %}{% for s, n in r.executive_summary.regressions_by_severity | items %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}{% else %}none{% endif %}
-- Anomaly incidents: {{ r.executive_summary.anomaly_incidents }}
+- Anomaly incidents: {{ r.executive_summary.anomaly_incidents }}{% if r.executive_summary.restart_explained_events %} (and {{ r.executive_summary.restart_explained_events }} event(s) explained by process restarts){% endif %}
 - Rollback recommended: {{ "yes" if r.executive_summary.rollback_recommended else "no" }}
 {% for reason in r.rollback_recommendation.reasons %}  - {{ reason }}
 {% endfor %}
@@ -618,7 +614,15 @@ GA: {{ r.ga_timestamp }} · days covered: {{ r.days_covered | join(", ") }} · s
 | Service | Availability met | Worst availability | Latency met | Error budget used |
 |---|---:|---:|---:|---:|
 {% for s in r.slo_compliance_summary.services %}| {{ s.service }} | {{ s.days_availability_met }}/{{ s.days }} | {{ "%.3f" | format(s.worst_availability) }} % | {{ s.days_latency_met }}/{{ s.days }} | {{ "%.1f" | format(s.error_budget_consumed_pct) }} % |
-{% endfor %}
+{% endfor %}{% if r.slo_compliance_summary.posture %}
+### SLO posture before the release
+
+Already at or past the objective on GA day and not made worse by the release: not scored against it.
+
+| Service | SLI | Objective | Burn rate on GA day | Burn rate (latest day) | Status |
+|---|---|---:|---:|---:|---|
+{% for p in r.slo_compliance_summary.posture %}| {{ p.service }} | {{ p.sli }} | {% if p.percentile %}p{{ p.percentile }} <= {{ p.objective }} ms{% else %}{{ p.objective }} %{% endif %} | {{ "%.2f" | format(p.ga_burn_rate) }}x | {{ "%.2f" | format(p.burn_rate) }}x | {{ p.status }} |
+{% endfor %}{% endif %}
 ## 7. Recommendations
 
 {% for x in r.recommendations %}- {{ x }}
@@ -634,6 +638,100 @@ GA: {{ r.ga_timestamp }} · days covered: {{ r.days_covered | join(", ") }} · s
 
 {% for x in r.process_improvements %}- {{ x }}
 {% endfor %}"#;
+
+/// The week against each service's objectives, with pre-existing conditions
+/// told apart from what the release caused.
+fn slo_compliance(inp: &RetroInputs<'_>, days: &[&StabilitySummary]) -> SloCompliance {
+    let mut posture: Vec<PostureEntry> = Vec::new();
+    for p in days.iter().rev().flat_map(|d| d.slo_posture.iter()) {
+        if !posture
+            .iter()
+            .any(|x| x.service == p.service && x.sli == p.sli)
+        {
+            posture.push(p.clone());
+        }
+    }
+    posture.sort_by(|a, b| a.service.cmp(&b.service).then(a.sli.cmp(&b.sli)));
+    let mut services = Vec::new();
+    for s in &inp.ga.summary.services {
+        let rows: Vec<_> = days
+            .iter()
+            .filter_map(|d| d.slo.iter().find(|x| x.service == s.service))
+            .collect();
+        let consumed = week_budget_consumed(
+            &rows
+                .iter()
+                .map(|r| r.error_budget_consumed_pct)
+                .collect::<Vec<_>>(),
+        );
+        let release_caused = rows.iter().any(|r| !r.findings.is_empty())
+            || days.iter().any(|d| {
+                d.metrics_comparison
+                    .iter()
+                    .any(|c| c.service == s.service && c.kpi.is_slo() && c.severity.is_some())
+            });
+        let has_posture = posture.iter().any(|p| p.service == s.service);
+        services.push(ServiceSloWeek {
+            service: s.service.clone(),
+            days_availability_met: rows.iter().filter(|r| !r.availability_breached).count(),
+            days_latency_met: rows.iter().filter(|r| !r.latency_breached).count(),
+            days: rows.len(),
+            worst_availability: rows
+                .iter()
+                .map(|r| r.availability)
+                .fold(f64::INFINITY, f64::min),
+            error_budget_consumed_pct: consumed,
+            budget_exhausted: consumed >= 100.0,
+            misses_pre_existing: has_posture && !release_caused,
+        });
+    }
+    let missed =
+        |s: &&ServiceSloWeek| s.days_availability_met < s.days || s.days_latency_met < s.days;
+    let all_met = !services.iter().any(|s| missed(&s));
+    let describe = |s: &ServiceSloWeek| {
+        format!(
+            "{} (availability met {}/{} days, worst {:.3} %; latency met {}/{} days; {:.0} % of the week's error budget used)",
+            s.service, s.days_availability_met, s.days, s.worst_availability, s.days_latency_met, s.days, s.error_budget_consumed_pct
+        )
+    };
+    let by_release: Vec<String> = services
+        .iter()
+        .filter(|s| missed(s) && !s.misses_pre_existing)
+        .map(describe)
+        .collect();
+    let standing: Vec<String> = services
+        .iter()
+        .filter(|s| missed(s) && s.misses_pre_existing)
+        .map(describe)
+        .collect();
+    let o = inp.objectives;
+    let statement = if all_met {
+        format!(
+            "Every service met the {} % availability and {:.0} ms p{} objectives on every day.",
+            o.availability_pct, o.latency_ms, o.latency_percentile
+        )
+    } else {
+        let mut parts = Vec::new();
+        if !by_release.is_empty() {
+            parts.push(format!("SLOs were missed by: {}.", by_release.join("; ")))
+        }
+        if !standing.is_empty() {
+            parts.push(format!(
+                "Standing before the release and not made worse by it (see the posture table): {}.",
+                standing.join("; ")
+            ))
+        }
+        parts.join(" ")
+    };
+    SloCompliance {
+        availability_slo_pct: o.availability_pct,
+        p99_latency_slo_ms: o.latency_ms,
+        services,
+        all_met,
+        statement,
+        posture,
+    }
+}
 
 /// Renders the retrospective as Markdown.
 pub fn render_markdown(r: &Retrospective) -> Result<String> {

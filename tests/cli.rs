@@ -1,80 +1,14 @@
 //! The real binaries: seeds' flags and environment, alias binaries, the
 //! runbook's jq queries, artifact schemas, and bad input.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
-use std::sync::OnceLock;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
+use std::fs;
+use std::path::Path;
+use std::process::Command as StdCommand;
 
-const GA: &str = "2025-11-18T00:00:00Z";
-
-fn tars() -> Command {
-    alias("tars")
-}
-
-/// One of the seven binaries, with a developer's environment kept out.
-fn alias(name: &str) -> Command {
-    let mut c = Command::cargo_bin(name).unwrap();
-    for v in [
-        "PROMETHEUS_URL",
-        "TARS_SOURCE",
-        "TARS_CONFIG",
-        "TARS_DATA_DIR",
-        "TARS_OUTPUT_DIR",
-        "GA_TIMESTAMP",
-        "DAY_NUMBER",
-        "Z_THRESHOLD",
-        "EWMA_ALPHA",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
-/// A demo data directory shared by the read-only tests.
-fn demo() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("demo");
-        tars()
-            .args(["demo", "--data-dir"])
-            .arg(&data)
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Report:"));
-        (dir, data)
-    })
-    .1
-}
-
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for (p, bytes) in snapshot(from) {
-        let dest = to.join(p.strip_prefix(from).unwrap());
-        fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        fs::write(dest, bytes).unwrap();
-    }
-}
+#[path = "support/cli/mod.rs"]
+mod support;
+use support::{alias, copy_tree, demo, snapshot, tars, GA};
 
 #[test]
 fn demo_writes_every_artifact() {
@@ -401,7 +335,7 @@ fn empty_and_malformed_artifacts_are_named() {
         |d| {
             fs::write(
                 d.join("stability/day_02_summary.json"),
-                "{\"schema_version\": 1, ",
+                "{\"schema_version\": 2, ",
             )
             .unwrap()
         },
@@ -421,7 +355,7 @@ fn empty_and_malformed_artifacts_are_named() {
         |d| {
             fs::write(
                 d.join("stability/day_04_summary.json"),
-                "{\"schema_version\": 1, \"day_number\": 4}",
+                "{\"schema_version\": 2, \"day_number\": 4}",
             )
             .unwrap()
         },
@@ -492,7 +426,7 @@ fn wrong_schema_version_is_rejected() {
         |d| {
             let p = d.join("regression/regression_summary.json");
             let s = fs::read_to_string(&p).unwrap().replacen(
-                "\"schema_version\": 1",
+                "\"schema_version\": 2",
                 "\"schema_version\": 99",
                 1,
             );
@@ -613,6 +547,8 @@ fn unparsable_timestamps_are_usage_errors() {
             "sim:nonsense",
             "--output-dir",
             "{D}/ga_kpis",
+            "--ga-timestamp",
+            GA,
         ],
         2,
         "unknown scenario 'nonsense'",
@@ -630,6 +566,8 @@ fn unwritable_output_directory_is_named_and_nothing_changes() {
             "sim",
             "--output-dir",
             "{D}/blocker/ga",
+            "--ga-timestamp",
+            GA,
         ],
         1,
         "blocker",

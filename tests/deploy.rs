@@ -157,14 +157,7 @@ fn compose_profiles_and_commands() {
         .unwrap()
         .contains_key("tars-data"));
     let env = read("deploy/.env.example");
-    for k in [
-        "PROMETHEUS_URL",
-        "GA_TIMESTAMP",
-        "DAY_NUMBER",
-        "Z_THRESHOLD",
-        "EWMA_ALPHA",
-        "TZ",
-    ] {
+    for k in ["PROMETHEUS_URL", "GA_TIMESTAMP", "DAY_NUMBER", "TZ"] {
         assert!(
             env.lines().any(|l| l.starts_with(&format!("{k}="))),
             ".env.example lacks {k}"
@@ -389,7 +382,7 @@ fn daily_wrapper_computes_the_day_from_ga_timestamp() {
     let calls = std::fs::read_to_string(&log).unwrap();
     assert_eq!(
         calls,
-        "stability-monitor --day-number 2\nhealth-report --day-number 2\n"
+        "stability-monitor --day-number 2\nhealth-report --day-number 2 --fail-on-rollback\n"
     );
 }
 

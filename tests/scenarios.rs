@@ -2,8 +2,9 @@
 //! be found on the right service, KPI and day, and a healthy release must
 //! stay quiet.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use tars::anomaly::AnomalyEvent;
@@ -12,7 +13,7 @@ use tars::health::HealthReport;
 use tars::model::{Kpi, Severity, Window};
 use tars::pipeline::{self, layout};
 use tars::regression::RegressionSummary;
-use tars::source::sim::{InjectionKind, Scenario, Simulator, DEFAULT_SEED};
+use tars::source::sim::{parse_spec, InjectionKind, Scenario, Simulator};
 
 struct Run {
     _dir: tempfile::TempDir,
@@ -24,26 +25,27 @@ fn ga() -> DateTime<Utc> {
     "2025-11-18T00:00:00Z".parse().unwrap()
 }
 
+/// The whole week on `spec` (`sim:SCENARIO[:SEED[:STEP]]`), run once per test binary.
+fn run_spec(spec: &str) -> &'static Run {
+    static RUNS: OnceLock<Mutex<BTreeMap<String, &'static Run>>> = OnceLock::new();
+    let runs = RUNS.get_or_init(Default::default);
+    if let Some(r) = runs.lock().unwrap().get(spec) {
+        return r;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sim = parse_spec(spec).unwrap().build(ga());
+    pipeline::run_all(&sim, ga(), &data, &Config::default()).unwrap();
+    let run: &'static Run = Box::leak(Box::new(Run {
+        _dir: dir,
+        data,
+        sim,
+    }));
+    runs.lock().unwrap().entry(spec.to_string()).or_insert(run)
+}
+
 fn run(scenario: Scenario) -> &'static Run {
-    static HEALTHY: OnceLock<Run> = OnceLock::new();
-    static REGRESSIONS: OnceLock<Run> = OnceLock::new();
-    static ROLLBACK: OnceLock<Run> = OnceLock::new();
-    let cell = match scenario {
-        Scenario::Healthy => &HEALTHY,
-        Scenario::Regressions => &REGRESSIONS,
-        Scenario::Rollback => &ROLLBACK,
-    };
-    cell.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let sim = Simulator::new(scenario, DEFAULT_SEED, ga());
-        pipeline::run_all(&sim, ga(), &data, &Config::default()).unwrap();
-        Run {
-            _dir: dir,
-            data,
-            sim,
-        }
-    })
+    run_spec(&format!("sim:{}", scenario.name()))
 }
 
 fn health(data: &Path, day: u32) -> HealthReport {
@@ -345,4 +347,238 @@ fn simulator_is_deterministic_for_a_seed() {
     let w = Window::day(ga(), 4);
     assert_eq!(a.window_kpis(&w).unwrap(), b.window_kpis(&w).unwrap());
     assert_ne!(a.window_kpis(&w).unwrap(), c.window_kpis(&w).unwrap());
+}
+
+/// Healthy weeks of every kind: the kind simulator, a fleet already at its
+/// objectives (another seed too), and that fleet sampled every 5 minutes
+/// and every hour.
+const HEALTHY_WEEKS: [&str; 6] = [
+    "sim:healthy",
+    "sim:realistic",
+    "sim:realistic:7",
+    "sim:realistic:42:300",
+    "sim:realistic:42:3600",
+    "sim:healthy:42:3600",
+];
+
+const REGRESSION_WEEKS: [&str; 4] = [
+    "sim:regressions",
+    "sim:realistic-regressions",
+    "sim:realistic-regressions:42:300",
+    "sim:realistic-regressions:42:3600",
+];
+
+const ROLLBACK_WEEKS: [&str; 3] = [
+    "sim:rollback",
+    "sim:realistic-rollback",
+    "sim:realistic-rollback:42:3600",
+];
+
+#[test]
+fn every_healthy_week_reads_healthy() {
+    for spec in HEALTHY_WEEKS {
+        let r = run_spec(spec);
+        for day in 1..=7 {
+            let h = health(&r.data, day);
+            assert!(
+                h.health_score >= 90.0,
+                "{spec} day {day}: health {} {:?}",
+                h.health_score,
+                h.breakdown
+            );
+            let bad: Vec<_> = h
+                .degradations
+                .iter()
+                .filter(|d| d.severity >= Severity::High)
+                .map(|d| &d.description)
+                .collect();
+            assert!(bad.is_empty(), "{spec} day {day}: {bad:?}");
+            assert!(
+                !h.rollback_recommendation.recommended,
+                "{spec} day {day}: {:?}",
+                h.rollback_recommendation
+            );
+        }
+        assert!(
+            !regression(&r.data).rollback_recommendation.recommended,
+            "{spec}"
+        );
+        let ev = events(&r.data);
+        for svc in r.sim.service_names() {
+            let n = tars::anomaly::events::incident_count(ev.iter().filter(|e| {
+                e.service == svc && e.day_number.is_some_and(|d| d >= 1) && e.restart_at.is_none()
+            }));
+            assert!(n < 5, "{spec} {svc}: {n} incidents on a healthy week");
+        }
+    }
+}
+
+#[test]
+fn a_fleet_at_its_objectives_is_reported_as_posture_not_scored() {
+    let r = run_spec("sim:realistic");
+    let day: tars::drift::StabilitySummary =
+        tars::io::read_json(&r.data.join("stability/day_03_summary.json"), "day").unwrap();
+    let posture = |sli: tars::slo::Sli| -> Vec<&str> {
+        day.slo_posture
+            .iter()
+            .filter(|p| p.sli == sli)
+            .map(|p| p.service.as_str())
+            .collect()
+    };
+    assert!(
+        !posture(tars::slo::Sli::Availability).is_empty(),
+        "no availability posture: {:?}",
+        day.slo_posture
+    );
+    let slow = posture(tars::slo::Sli::Latency);
+    assert!(slow.len() >= 2, "{:?}", day.slo_posture);
+    // Those p99s are over 200 ms before and after GA: pre-existing, no severity.
+    for svc in &slow {
+        let c = day
+            .metrics_comparison
+            .iter()
+            .find(|c| c.service == *svc && c.kpi == Kpi::P99LatencyMs)
+            .unwrap();
+        assert!(c.current > 200.0 && c.baseline > 200.0, "{}", c.explanation);
+        assert_eq!(
+            c.status,
+            tars::drift::DriftStatus::PreExisting,
+            "{}",
+            c.explanation
+        );
+    }
+    let h = health(&r.data, 3);
+    assert_eq!(h.slo_posture, day.slo_posture);
+    assert!(
+        !h.breakdown.iter().any(|b| b.category == "slo"),
+        "{:?}",
+        h.breakdown
+    );
+    let retro: tars::retro::Retrospective =
+        tars::io::read_json(&r.data.join("output").join(layout::RETRO_JSON), "retro").unwrap();
+    assert!(!retro.slo_compliance_summary.posture.is_empty());
+    assert!(retro
+        .slo_compliance_summary
+        .services
+        .iter()
+        .any(|s| s.misses_pre_existing));
+    assert_ne!(
+        retro.executive_summary.verdict,
+        tars::retro::Verdict::Rollback
+    );
+}
+
+#[test]
+fn every_injected_problem_is_found_on_its_service_kpi_and_day() {
+    for spec in REGRESSION_WEEKS {
+        let r = run_spec(spec);
+        assert!(!r.sim.ground_truth().is_empty(), "{spec}");
+        for inj in r.sim.ground_truth() {
+            let hits = |d: &tars::health::Degradation| {
+                d.service == inj.service
+                    && d.kpis
+                        .iter()
+                        .any(|k| inj.kpis.iter().any(|i| i.name() == k))
+            };
+            for day in inj.days(ga()).into_iter().filter(|d| *d >= 1) {
+                let h = health(&r.data, day);
+                assert!(
+                    h.degradations.iter().any(hits),
+                    "{spec}: {:?} on {} day {day} not found: {:?}",
+                    inj.kind,
+                    inj.service,
+                    h.degradations
+                        .iter()
+                        .map(|d| (&d.service, &d.kpis))
+                        .collect::<Vec<_>>()
+                );
+            }
+            for day in 1..inj.days(ga())[0] {
+                let h = health(&r.data, day);
+                assert!(
+                    !h.degradations
+                        .iter()
+                        .any(|d| hits(d) && d.severity >= Severity::High),
+                    "{spec}: {:?} reported on day {day}, before it began",
+                    inj.kind
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_rollback_week_rolls_back() {
+    for spec in ROLLBACK_WEEKS {
+        let r = run_spec(spec);
+        let svc = &r.sim.ground_truth()[0].service;
+        let h1 = health(&r.data, 1);
+        assert!(
+            h1.rollback_recommendation.recommended
+                && h1
+                    .rollback_recommendation
+                    .reasons
+                    .iter()
+                    .any(|x| x.contains(svc.as_str())),
+            "{spec}: {:?}",
+            h1.rollback_recommendation
+        );
+        let retro: tars::retro::Retrospective =
+            tars::io::read_json(&r.data.join("output").join(layout::RETRO_JSON), "retro").unwrap();
+        assert_eq!(
+            retro.executive_summary.verdict,
+            tars::retro::Verdict::Rollback,
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn restarts_explain_their_blips_and_are_never_high() {
+    let r = run_spec("sim:realistic");
+    let ev = events(&r.data);
+    let explained: Vec<_> = ev.iter().filter(|e| e.restart_at.is_some()).collect();
+    assert!(!explained.is_empty(), "no event was tied to a restart");
+    assert!(explained.iter().all(|e| e.severity == Severity::Low));
+    // A memory drop is good news: never more than low, restart or not.
+    for e in ev.iter().filter(|e| e.kpi == "memory_bytes") {
+        if e.expected.is_some_and(|x| e.observed < x) {
+            assert_eq!(e.severity, Severity::Low, "{}", e.explanation);
+        }
+    }
+    for day in 1..=7 {
+        let h = health(&r.data, day);
+        assert!(
+            !h.degradations.iter().any(|d| d.kpi == "memory_bytes"),
+            "day {day}: {:?}",
+            h.degradations
+        );
+    }
+}
+
+#[test]
+fn one_latency_step_is_one_degradation_and_one_action_item() {
+    let r = run(Scenario::Regressions);
+    let h = health(&r.data, 4);
+    let latency: Vec<_> = h
+        .degradations
+        .iter()
+        .filter(|d| d.service == "checkout" && d.kpi.contains("latency"))
+        .collect();
+    assert_eq!(latency.len(), 1, "{latency:?}");
+    for k in ["p50_latency_ms", "p95_latency_ms", "p99_latency_ms"] {
+        assert!(
+            latency[0].kpis.iter().any(|x| x == k),
+            "{:?}",
+            latency[0].kpis
+        );
+    }
+    let retro: tars::retro::Retrospective =
+        tars::io::read_json(&r.data.join("output").join(layout::RETRO_JSON), "retro").unwrap();
+    let items: Vec<_> = retro
+        .action_items
+        .iter()
+        .filter(|a| a.service.as_deref() == Some("checkout") && a.description.contains("latency"))
+        .collect();
+    assert_eq!(items.len(), 1, "{items:?}");
 }

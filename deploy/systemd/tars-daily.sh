@@ -22,4 +22,6 @@ fi
 export DAY_NUMBER=$day
 
 tars stability-monitor --day-number "$day"
-tars health-report --day-number "$day"
+# Exit code 3 when the day recommends a rollback, so the unit fails visibly
+# (OnFailure=, alerting on failed units) and a script can act on it.
+tars health-report --day-number "$day" --fail-on-rollback

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct DetectorConfig {
-    /// Sensitivity (`--z-threshold`, `Z_THRESHOLD`): how many long-run standard
+    /// Sensitivity (`--z-threshold`; the original's `Z_THRESHOLD` is read as half of
+    /// this scale): how many long-run standard
     /// deviations the short-term average surprise must rise above its long-run mean
     /// to alert. The score is exactly 0.5 at that distance, so the alert threshold on
     /// `score` stays 0.5 whatever this value is. Larger means fewer alerts.

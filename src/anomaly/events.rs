@@ -12,8 +12,9 @@ use super::detector::DetectorConfig;
 use super::incident::detect_incidents;
 use crate::error::Result;
 use crate::io;
-use crate::model::{ArtifactMeta, Kpi, Series, Severity, Window};
+use crate::model::{ArtifactMeta, BadDirection, Kpi, Series, Severity, Window};
 use crate::source::MetricsSource;
+use std::collections::BTreeMap;
 
 /// Resolution the detector runs at.
 pub const DETECTION_STEP_SECS: u32 = 60;
@@ -56,6 +57,10 @@ pub struct AnomalyEvent {
     pub points: usize,
     /// The detector's reason code.
     pub reason: String,
+    /// A process restart of the service that explains the event (cold start,
+    /// memory drop and warm-up): its severity is then at most low.
+    #[serde(default)]
+    pub restart_at: Option<DateTime<Utc>>,
     /// One sentence with the numbers behind the event.
     pub explanation: String,
 }
@@ -135,10 +140,11 @@ pub fn detect_series(
                 expected,
                 band,
                 score: inc.score.clamp(0.0, 1.0),
-                severity: inc.severity,
                 duration_minutes: dur,
                 points: inc.points,
                 reason: inc.reason.to_string(),
+                restart_at: None,
+                severity: good_direction_cap(kpi, inc.peak_value, inc.expected, inc.severity),
                 explanation,
             });
         }
@@ -163,8 +169,67 @@ pub fn detect_window(
         n_points += series.iter().map(|s| s.points.len()).sum::<usize>();
         events.extend(detect_series(&series, kpi.name(), kpi.unit(), cfg, ga));
     }
+    match source.restart_times(window) {
+        Ok(restarts) => mark_restarts(&mut events, &restarts),
+        // Restarts only soften verdicts; without them events keep their severity.
+        Err(e) => tracing::warn!("restart times unknown: {e}"),
+    }
     group_incidents(&mut events);
     Ok((events, n_series, n_points))
+}
+
+/// An anomaly in the good direction (memory or latency falling, traffic
+/// rising) is news, not a problem: at most low severity.
+pub fn good_direction_cap(kpi: &str, peak: f64, expected: f64, sev: Severity) -> Severity {
+    let Some(k) = Kpi::from_name(kpi) else {
+        return sev;
+    };
+    if !(peak.is_finite() && expected.is_finite()) {
+        return sev;
+    }
+    let good = match k.bad_direction() {
+        BadDirection::Increase => peak < expected,
+        BadDirection::Decrease => peak > expected,
+    };
+    if good {
+        sev.min(Severity::Low)
+    } else {
+        sev
+    }
+}
+
+/// How long before an event's start a restart still explains it (the event
+/// starts when the detector is sure, which can be minutes after the restart).
+pub const RESTART_LEAD_SECS: i64 = 15 * 60;
+/// How long after an event's start a restart still explains it (restart
+/// times from a server are known to the resolution of its query step).
+pub const RESTART_LAG_SECS: i64 = 5 * 60;
+
+/// Marks the events that a restart of their service explains and caps their
+/// severity at low.
+pub fn mark_restarts(events: &mut [AnomalyEvent], restarts: &BTreeMap<String, Vec<i64>>) {
+    for e in events.iter_mut() {
+        let Some(times) = restarts.get(&e.service) else {
+            continue;
+        };
+        let start = e.start.timestamp();
+        let hit = times
+            .iter()
+            .copied()
+            .filter(|t| *t >= start - RESTART_LEAD_SECS && *t <= start + RESTART_LAG_SECS)
+            .min_by_key(|t| (t - start).abs());
+        if let Some(t) = hit {
+            let at = to_time(t);
+            e.restart_at = Some(at);
+            e.severity = e.severity.min(Severity::Low);
+            e.explanation = format!(
+                "{} Explained by a restart of {} at {}.",
+                e.explanation,
+                e.service,
+                at.format("%Y-%m-%d %H:%M")
+            );
+        }
+    }
 }
 
 fn sort(events: &mut [AnomalyEvent]) {
@@ -235,4 +300,78 @@ pub fn in_window<'a>(events: &'a [AnomalyEvent], window: &Window) -> Vec<&'a Ano
         .iter()
         .filter(|e| e.start >= window.start && e.start < window.end)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(service: &str, kpi: &str, start: i64, severity: Severity) -> AnomalyEvent {
+        let t = to_time(start);
+        AnomalyEvent {
+            id: format!("{service}/{kpi}/{start}"),
+            incident_id: String::new(),
+            timestamp: t,
+            start: t,
+            end: to_time(start + 600),
+            peak_time: t,
+            day_number: Some(1),
+            service: service.into(),
+            kpi: kpi.into(),
+            unit: String::new(),
+            observed: 1.0,
+            expected: Some(2.0),
+            band: None,
+            score: 0.9,
+            severity,
+            duration_minutes: 10.0,
+            points: 10,
+            reason: "level".into(),
+            restart_at: None,
+            explanation: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_restart_just_before_an_event_explains_it() {
+        let mut ev = vec![
+            event("search", "memory_bytes", 10_000, Severity::High),
+            event("search", "p99_latency_ms", 50_000, Severity::High),
+            event("auth", "memory_bytes", 10_000, Severity::High),
+        ];
+        let restarts = BTreeMap::from([("search".to_string(), vec![10_000 - 600])]);
+        mark_restarts(&mut ev, &restarts);
+        assert_eq!(ev[0].severity, Severity::Low);
+        assert_eq!(ev[0].restart_at, Some(to_time(9_400)));
+        assert!(ev[0].explanation.contains("restart of search"));
+        // Hours later, or another service: not explained.
+        assert_eq!(ev[1].severity, Severity::High);
+        assert_eq!(ev[2].severity, Severity::High);
+        assert_eq!(ev[2].restart_at, None);
+        // A restart long before (over the lead) does not explain it either.
+        let mut late = vec![event("search", "memory_bytes", 10_000, Severity::High)];
+        let early = BTreeMap::from([("search".to_string(), vec![10_000 - RESTART_LEAD_SECS - 60])]);
+        mark_restarts(&mut late, &early);
+        assert_eq!(late[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn good_news_is_never_more_than_low() {
+        let h = Severity::High;
+        assert_eq!(
+            good_direction_cap("memory_bytes", 100.0, 200.0, h),
+            Severity::Low
+        );
+        assert_eq!(good_direction_cap("memory_bytes", 300.0, 200.0, h), h);
+        assert_eq!(
+            good_direction_cap("availability", 99.99, 99.9, h),
+            Severity::Low
+        );
+        assert_eq!(good_direction_cap("availability", 99.0, 99.9, h), h);
+        assert_eq!(
+            good_direction_cap("throughput_rps", 500.0, 200.0, h),
+            Severity::Low
+        );
+        assert_eq!(good_direction_cap("value", 1.0, 2.0, h), h);
+    }
 }

@@ -254,16 +254,35 @@ impl PromSource {
         window: &Window,
         step_secs: u32,
     ) -> Result<Vec<Series>, SourceError> {
+        let template = self.cfg.queries.template(kpi).to_string();
+        self.range_async(Target::Kpi(kpi), &template, window, step_secs, 1)
+            .await
+    }
+
+    /// A range query of `template` per service, one point per step; each
+    /// point looks back `range_steps` steps.
+    async fn range_async(
+        &self,
+        target: Target,
+        template: &str,
+        window: &Window,
+        step_secs: u32,
+        range_steps: u64,
+    ) -> Result<Vec<Series>, SourceError> {
+        let what = match target {
+            Target::Kpi(k) => format!("KPI {k}"),
+            Target::Restarts => "restarts".to_string(),
+        };
         let step = i64::from(step_secs.max(self.cfg.min_step_secs).max(1));
         let first = window.start_secs() + step;
         let last = window.end_secs();
         let server = self.server();
         let query = self
             .cfg
-            .expand(self.cfg.queries.template(kpi), true, step as u64);
+            .expand(template, true, step as u64 * range_steps.max(1));
         if first > last {
             return Err(SourceError::Config(format!(
-                "KPI {kpi}: step {step}s is longer than the window {} .. {}",
+                "{what}: step {step}s is longer than the window {} .. {}",
                 window.start, window.end
             )));
         }
@@ -289,7 +308,7 @@ impl PromSource {
                         format!("{}s", self.cfg.query_timeout_secs.max(1)),
                     ),
                 ];
-                self.call(Target::Kpi(kpi), &query, "api/v1/query_range", params)
+                self.call(target, &query, "api/v1/query_range", params)
             })
             .buffered(self.concurrency)
             .collect()
@@ -312,7 +331,7 @@ impl PromSource {
             return Err(SourceError::NoData {
                 server,
                 what: format!(
-                    "KPI {kpi} in {} .. {} (query `{query}`)",
+                    "{what} in {} .. {} (query `{query}`)",
                     window.start, window.end
                 ),
             });
@@ -512,5 +531,34 @@ impl MetricsSource for PromSource {
     ) -> Result<Vec<Series>, SourceError> {
         let what = format!("KPI {kpi} series of {} .. {}", window.start, window.end);
         self.block(&what, || self.series_async(kpi, window, step_secs))
+    }
+
+    fn restart_times(
+        &self,
+        window: &Window,
+    ) -> Result<std::collections::BTreeMap<String, Vec<i64>>, SourceError> {
+        let what = format!("restarts of {} .. {}", window.start, window.end);
+        let template = self.cfg.queries.restarts.clone();
+        // `changes()` needs two samples in its range: look back two steps,
+        // so a restart shows on the one or two steps after it.
+        let series = match self.block(&what, || {
+            self.range_async(Target::Restarts, &template, window, 60, 2)
+        }) {
+            Ok(s) => s,
+            Err(SourceError::NoData { .. }) => return Ok(Default::default()),
+            Err(e) => return Err(e),
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for s in series {
+            let mut times: Vec<i64> = Vec::new();
+            for (t, v) in s.points {
+                // Two steps of look-back see each restart twice: keep the first.
+                if v.is_finite() && v > 0.0 && times.last().is_none_or(|last| t - last > 120) {
+                    times.push(t - 60);
+                }
+            }
+            out.insert(s.service, times);
+        }
+        Ok(out)
     }
 }

@@ -68,4 +68,11 @@ pub trait MetricsSource: Send + Sync {
         window: &Window,
         step_secs: u32,
     ) -> Result<Vec<Series>, SourceError>;
+
+    /// Unix seconds of each service's process restarts in `window` (to within
+    /// a minute or two), or an empty map when the source cannot tell.
+    fn restart_times(&self, window: &Window) -> Result<BTreeMap<String, Vec<i64>>, SourceError> {
+        let _ = window;
+        Ok(BTreeMap::new())
+    }
 }

@@ -1,16 +1,31 @@
 //! A deterministic simulated release: four services over GA day 0 and days
 //! 1-7 (plus a day either side), minute by minute, with daily seasonality,
 //! Poisson-like traffic noise, log-normal latency, CPU that follows load,
-//! wandering memory and occasional restarts. Scenarios inject known problems
-//! and publish them as ground truth so tests can check what the pipeline finds.
+//! wandering memory and restarts. Scenarios inject known problems and
+//! publish them as ground truth so tests can check what the pipeline finds.
+//!
+//! Two fleets back the scenarios. `healthy`, `regressions` and `rollback`
+//! run the original fleet (`classic.rs`), far inside its SLOs; `realistic`,
+//! `realistic-regressions` and `realistic-rollback` run one shaped like
+//! production (`realistic.rs`): services at or over their SLOs before GA,
+//! autocorrelated noise, a threefold daily swing and daily restarts.
+//!
+//! A simulator samples every minute, but it can answer series like a store
+//! that keeps only coarser rollups ([`Simulator::with_resolution`]).
+
+mod classic;
+mod inject;
+mod realistic;
+mod spec;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
-use std::f64::consts::PI;
 
-use chrono::{DateTime, Duration, Timelike, Utc};
-use rand::{Rng, SeedableRng};
+use chrono::{DateTime, Duration, Utc};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +33,13 @@ use super::{MetricsSource, SourceError, WindowKpis};
 use crate::model::{Kpi, KpiValues, Series, Window};
 use crate::stats::lognormal_mixture_quantile;
 
+pub use spec::{parse_spec, SimSpec, RESOLUTIONS};
+
 /// Default seed of the simulator (`--source sim:SCENARIO:SEED` overrides it).
 pub const DEFAULT_SEED: u64 = 42;
+
+/// Default sampling resolution, seconds: every simulated minute.
+pub const DEFAULT_RESOLUTION_SECS: u32 = 60;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -27,7 +47,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
 )]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// Nothing injected: noise, seasonality and the odd restart only.
     Healthy,
@@ -35,21 +55,51 @@ pub enum Scenario {
     Regressions,
     /// A severe regression from day 1 that warrants a rollback.
     Rollback,
+    /// A production-like fleet at its SLOs, nothing injected.
+    Realistic,
+    /// The `regressions` problems injected into the production-like fleet.
+    RealisticRegressions,
+    /// The `rollback` regression injected into the production-like fleet.
+    RealisticRollback,
 }
 
 impl Scenario {
+    /// Every scenario, in the order help texts list them.
+    pub const ALL: [Scenario; 6] = [
+        Scenario::Healthy,
+        Scenario::Regressions,
+        Scenario::Rollback,
+        Scenario::Realistic,
+        Scenario::RealisticRegressions,
+        Scenario::RealisticRollback,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Healthy => "healthy",
             Scenario::Regressions => "regressions",
             Scenario::Rollback => "rollback",
+            Scenario::Realistic => "realistic",
+            Scenario::RealisticRegressions => "realistic-regressions",
+            Scenario::RealisticRollback => "realistic-rollback",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Scenario> {
-        [Scenario::Healthy, Scenario::Regressions, Scenario::Rollback]
-            .into_iter()
-            .find(|x| x.name() == s)
+        Scenario::ALL.into_iter().find(|x| x.name() == s)
+    }
+
+    /// Every name, comma-separated, for error messages.
+    pub fn names() -> String {
+        Scenario::ALL.map(Scenario::name).join(", ")
+    }
+
+    /// Whether the scenario runs the production-like fleet.
+    pub fn is_realistic(self) -> bool {
+        matches!(
+            self,
+            Scenario::Realistic | Scenario::RealisticRegressions | Scenario::RealisticRollback
+        )
     }
 }
 
@@ -92,64 +142,6 @@ impl Injection {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Profile {
-    name: &'static str,
-    base_rps: f64,
-    err_ratio: f64,
-    /// ln of the median latency in ms.
-    mu: f64,
-    sigma: f64,
-    cpu_base: f64,
-    cpu_per_rps: f64,
-    mem_base: f64,
-}
-
-fn profiles() -> Vec<Profile> {
-    vec![
-        Profile {
-            name: "api-gateway",
-            base_rps: 400.0,
-            err_ratio: 0.0004,
-            mu: 30f64.ln(),
-            sigma: 0.45,
-            cpu_base: 0.4,
-            cpu_per_rps: 0.004,
-            mem_base: 384.0 * MIB,
-        },
-        Profile {
-            name: "checkout",
-            base_rps: 120.0,
-            err_ratio: 0.0006,
-            mu: 50f64.ln(),
-            sigma: 0.45,
-            cpu_base: 0.3,
-            cpu_per_rps: 0.008,
-            mem_base: 768.0 * MIB,
-        },
-        Profile {
-            name: "search",
-            base_rps: 250.0,
-            err_ratio: 0.0005,
-            mu: 40f64.ln(),
-            sigma: 0.5,
-            cpu_base: 0.6,
-            cpu_per_rps: 0.006,
-            mem_base: 1536.0 * MIB,
-        },
-        Profile {
-            name: "auth",
-            base_rps: 180.0,
-            err_ratio: 0.0003,
-            mu: 15f64.ln(),
-            sigma: 0.4,
-            cpu_base: 0.2,
-            cpu_per_rps: 0.002,
-            mem_base: 256.0 * MIB,
-        },
-    ]
-}
-
 /// One simulated minute of one service.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Minute {
@@ -176,6 +168,8 @@ pub struct Simulator {
     ga: DateTime<Utc>,
     /// First simulated minute (GA - 1 day).
     origin: i64,
+    /// Seconds between the points `kpi_series` can answer with.
+    resolution_secs: u32,
     services: Vec<(String, Vec<Minute>)>,
     injections: Vec<Injection>,
 }
@@ -184,39 +178,75 @@ pub struct Simulator {
 const DAYS_BEFORE: i64 = 1;
 const DAYS_TOTAL: i64 = 10;
 
+/// The coarsest resolution `with_resolution` keeps: one point a day.
+const MAX_RESOLUTION_SECS: u32 = 86_400;
+
 impl Simulator {
     pub fn new(scenario: Scenario, seed: u64, ga: DateTime<Utc>) -> Simulator {
-        let injections = injections(scenario, ga);
+        let injections = inject::injections(scenario, ga);
         let origin = (ga - Duration::days(DAYS_BEFORE)).timestamp();
         let minutes = (DAYS_TOTAL * 1440) as usize;
-        let services = profiles()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let mut rng = ChaCha8Rng::seed_from_u64(
-                    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                        .wrapping_add(i as u64),
-                );
-                let mine: Vec<&Injection> =
-                    injections.iter().filter(|x| x.service == p.name).collect();
-                (
-                    p.name.to_string(),
-                    simulate(p, &mine, origin, minutes, &mut rng),
-                )
-            })
-            .collect();
+        let rng = |i: usize| {
+            ChaCha8Rng::seed_from_u64(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .wrapping_add(i as u64),
+            )
+        };
+        let mine = |name: &str| -> Vec<&Injection> {
+            injections.iter().filter(|x| x.service == name).collect()
+        };
+        let services = if scenario.is_realistic() {
+            realistic::profiles()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mins = realistic::simulate(p, &mine(p.name), origin, minutes, &mut rng(i));
+                    (p.name.to_string(), mins)
+                })
+                .collect()
+        } else {
+            classic::profiles()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mins = classic::simulate(p, &mine(p.name), origin, minutes, &mut rng(i));
+                    (p.name.to_string(), mins)
+                })
+                .collect()
+        };
         Simulator {
             scenario,
             seed,
             ga,
             origin,
+            resolution_secs: DEFAULT_RESOLUTION_SECS,
             services,
             injections,
         }
     }
 
+    /// Answers series as a store that keeps only rollups of `secs` seconds
+    /// would (a 5-minute or hourly downsampled Prometheus, a metrics export):
+    /// `kpi_series` then gives points only at multiples of `secs`, whatever
+    /// step is asked. Day aggregates (`window_kpis`) do not change. The
+    /// simulation's grain is a minute, so `secs` is rounded up to whole
+    /// minutes and kept between a minute and a day.
+    pub fn with_resolution(mut self, secs: u32) -> Simulator {
+        let secs = secs.clamp(DEFAULT_RESOLUTION_SECS, MAX_RESOLUTION_SECS);
+        self.resolution_secs = secs.div_ceil(60) * 60;
+        self
+    }
+
     pub fn scenario(&self) -> Scenario {
         self.scenario
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn resolution_secs(&self) -> u32 {
+        self.resolution_secs
     }
 
     pub fn ga(&self) -> DateTime<Utc> {
@@ -233,6 +263,7 @@ impl Simulator {
     }
 
     /// The minutes of one service that fall in `[start, end)` (unix seconds).
+    /// Always minute by minute, whatever the resolution.
     pub fn minutes(&self, service: &str, start: i64, end: i64) -> &[Minute] {
         let Some((_, mins)) = self.services.iter().find(|(n, _)| n == service) else {
             return &[];
@@ -246,6 +277,23 @@ impl Simulator {
         let a = clamp(start);
         let b = clamp(end).max(a);
         (a, b)
+    }
+
+    /// First point and spacing of the series `kpi_series` answers over a
+    /// window starting at `start`. At a minute's resolution this is the
+    /// original grid (any step of a minute or more, from the window start).
+    /// Coarser, the step is rounded up to a multiple of the resolution and
+    /// points sit on multiples of it, each covering only time inside the
+    /// window, as a rollup store would answer.
+    fn series_grid(&self, start: i64, step_secs: u32) -> (i64, i64) {
+        let r = i64::from(self.resolution_secs);
+        if r <= 60 {
+            let step = i64::from(step_secs.max(60));
+            return (start + step, step);
+        }
+        let ceil_to = |t: i64| t.div_euclid(r) * r + if t.rem_euclid(r) > 0 { r } else { 0 };
+        let step = ceil_to(i64::from(step_secs).max(r));
+        (ceil_to(start + step), step)
     }
 
     fn aggregate(mins: &[&[Minute]]) -> Option<KpiValues> {
@@ -285,7 +333,16 @@ impl Simulator {
 
 impl MetricsSource for Simulator {
     fn describe(&self) -> String {
-        format!("sim:{}:{}", self.scenario.name(), self.seed)
+        if self.resolution_secs == DEFAULT_RESOLUTION_SECS {
+            format!("sim:{}:{}", self.scenario.name(), self.seed)
+        } else {
+            format!(
+                "sim:{}:{}:{}",
+                self.scenario.name(),
+                self.seed,
+                self.resolution_secs
+            )
+        }
     }
 
     fn window_kpis(&self, window: &Window) -> Result<WindowKpis, SourceError> {
@@ -316,17 +373,36 @@ impl MetricsSource for Simulator {
         Ok(out)
     }
 
+    /// Exact, since the simulation knows them: the start of each minute
+    /// marked `restarted` (the process start time its scrapes would report).
+    fn restart_times(&self, window: &Window) -> Result<BTreeMap<String, Vec<i64>>, SourceError> {
+        let (s, e) = (window.start_secs(), window.end_secs());
+        let mut out = BTreeMap::new();
+        for (name, mins) in &self.services {
+            let (a, b) = self.index_range(s, e, mins.len());
+            if a == b {
+                continue;
+            }
+            let times = (a..b)
+                .filter(|&i| mins[i].restarted)
+                .map(|i| self.origin + 60 * i as i64)
+                .collect();
+            out.insert(name.clone(), times);
+        }
+        Ok(out)
+    }
+
     fn kpi_series(
         &self,
         kpi: Kpi,
         window: &Window,
         step_secs: u32,
     ) -> Result<Vec<Series>, SourceError> {
-        let step = i64::from(step_secs.max(60));
+        let (first, step) = self.series_grid(window.start_secs(), step_secs);
         let mut out = Vec::new();
         for (name, _) in &self.services {
             let mut points = Vec::new();
-            let mut t = window.start_secs() + step;
+            let mut t = first;
             while t <= window.end_secs() {
                 let mins = self.minutes(name, t - step, t);
                 let v = Self::aggregate(&[mins])
@@ -352,162 +428,6 @@ impl MetricsSource for Simulator {
     }
 }
 
-fn injections(scenario: Scenario, ga: DateTime<Utc>) -> Vec<Injection> {
-    let at = |day: i64, h: i64, m: i64| {
-        ga + Duration::days(day) + Duration::hours(h) + Duration::minutes(m)
-    };
-    match scenario {
-        Scenario::Healthy => vec![],
-        Scenario::Regressions => vec![
-            Injection {
-                kind: InjectionKind::LatencyStep,
-                service: "checkout".into(),
-                kpis: vec![Kpi::P50LatencyMs, Kpi::P95LatencyMs, Kpi::P99LatencyMs],
-                start: at(3, 10, 0),
-                end: None,
-                description: "every latency quantile of checkout rises by 60 % from day 3 10:00 on"
-                    .into(),
-            },
-            Injection {
-                kind: InjectionKind::ErrorBurst,
-                service: "search".into(),
-                kpis: vec![Kpi::ErrorRate, Kpi::Availability],
-                start: at(2, 14, 0),
-                end: Some(at(2, 14, 45)),
-                description: "8 % of search requests fail with 5xx for 45 minutes on day 2".into(),
-            },
-            Injection {
-                kind: InjectionKind::MemoryLeak,
-                service: "auth".into(),
-                kpis: vec![Kpi::MemoryBytes],
-                start: at(1, 0, 0),
-                end: None,
-                description: "auth leaks 8 MiB of resident memory per hour from day 1 on".into(),
-            },
-            Injection {
-                kind: InjectionKind::Outage,
-                service: "api-gateway".into(),
-                kpis: vec![Kpi::ErrorRate, Kpi::Availability],
-                start: at(5, 9, 30),
-                end: Some(at(5, 9, 36)),
-                description: "api-gateway answers every request with 5xx for 6 minutes on day 5"
-                    .into(),
-            },
-        ],
-        Scenario::Rollback => vec![Injection {
-            kind: InjectionKind::SevereRegression,
-            service: "checkout".into(),
-            kpis: vec![
-                Kpi::ErrorRate,
-                Kpi::Availability,
-                Kpi::P50LatencyMs,
-                Kpi::P95LatencyMs,
-                Kpi::P99LatencyMs,
-            ],
-            start: at(1, 0, 0),
-            end: None,
-            description: "from day 1 on, 6 % of checkout requests fail and its latency is 2.5x"
-                .into(),
-        }],
-    }
-}
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    StandardNormal.sample(rng)
-}
-
-fn simulate(
-    p: &Profile,
-    inj: &[&Injection],
-    origin: i64,
-    minutes: usize,
-    rng: &mut ChaCha8Rng,
-) -> Vec<Minute> {
-    let leak_start = inj
-        .iter()
-        .find(|x| x.kind == InjectionKind::MemoryLeak)
-        .map(|x| x.start.timestamp());
-    // A restart about once a week per service; none for a leaking service, so the
-    // injected trend stays the ground truth the tests check.
-    let restart_p = if leak_start.is_some() {
-        0.0
-    } else {
-        1.0 / (7.0 * 1440.0)
-    };
-    let mut out = Vec::with_capacity(minutes);
-    let mut mem_wander = 0.0f64;
-    let mut since_restart_min = 10_000.0f64;
-    let mut leaked = 0.0f64;
-    for i in 0..minutes {
-        let t = origin + i as i64 * 60;
-        let dt = DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
-        let hour = f64::from(dt.hour()) + f64::from(dt.minute()) / 60.0;
-        // Traffic peaks mid-afternoon UTC and bottoms out before dawn.
-        let season = 1.0 + 0.35 * (2.0 * PI * (hour - 9.0) / 24.0).sin();
-        let lambda = p.base_rps * season * (1.0 + 0.03 * normal(rng)).max(0.1);
-        let expected = lambda * 60.0;
-        let requests = (expected + expected.sqrt() * normal(rng)).max(0.0).round();
-        let mut err_ratio = (p.err_ratio * (0.3 * normal(rng)).exp()).min(1.0);
-        // Busier minutes queue a little: latency grows with load.
-        let mut mu = p.mu + 0.15 * (season - 1.0) + 0.03 * normal(rng);
-        let restarted = rng.random::<f64>() < restart_p;
-        if restarted {
-            since_restart_min = 0.0;
-            mem_wander = 0.0;
-            leaked = 0.0;
-        }
-        // The first minutes after a restart run cold: slower, a few errors.
-        if since_restart_min < 3.0 {
-            mu += 0.2;
-            err_ratio = (err_ratio + 0.002).min(1.0);
-        }
-        since_restart_min += 1.0;
-        for x in inj {
-            let active = t >= x.start.timestamp() && x.end.is_none_or(|e| t < e.timestamp());
-            if !active {
-                continue;
-            }
-            match x.kind {
-                InjectionKind::LatencyStep => mu += 1.6f64.ln(),
-                InjectionKind::ErrorBurst => err_ratio = 0.08,
-                InjectionKind::Outage => err_ratio = 1.0,
-                InjectionKind::SevereRegression => {
-                    err_ratio = 0.06;
-                    mu += 2.5f64.ln();
-                }
-                InjectionKind::MemoryLeak => {}
-            }
-        }
-        if let Some(ls) = leak_start {
-            if t >= ls {
-                leaked += 8.0 * MIB / 60.0;
-            }
-        }
-        let errors = (requests * err_ratio).round();
-        let cpu = (p.cpu_base
-            + p.cpu_per_rps * lambda * (1.0 + 0.05 * normal(rng))
-            + if since_restart_min < 3.0 { 0.3 } else { 0.0 })
-        .max(0.01);
-        mem_wander = 0.97 * mem_wander + 2.0 * MIB * normal(rng);
-        let warmup = if since_restart_min < 30.0 {
-            -0.2 * p.mem_base * (1.0 - since_restart_min / 30.0)
-        } else {
-            0.0
-        };
-        let memory = (p.mem_base + mem_wander + warmup + leaked).max(16.0 * MIB);
-        out.push(Minute {
-            requests,
-            errors,
-            mu,
-            sigma: p.sigma,
-            cpu_cores: cpu,
-            memory_bytes: memory,
-            restarted,
-        });
-    }
-    out
-}
-
 /// Scenario-wide lookup used by tests: the injection on `service` touching `kpi`.
 pub fn injected<'a>(truth: &'a [Injection], service: &str, kpi: Kpi) -> Option<&'a Injection> {
     truth
@@ -515,9 +435,10 @@ pub fn injected<'a>(truth: &'a [Injection], service: &str, kpi: Kpi) -> Option<&
         .find(|x| x.service == service && x.kpis.contains(&kpi))
 }
 
-/// Services of the simulation with their base request rate, for docs and tests.
+/// Services of the simulation with their base request rate, for docs and tests
+/// (the same in both fleets).
 pub fn service_profiles() -> BTreeMap<&'static str, f64> {
-    profiles()
+    classic::profiles()
         .into_iter()
         .map(|p| (p.name, p.base_rps))
         .collect()
