@@ -13,7 +13,7 @@ pub mod io;
 pub mod model;
 pub mod prom;
 pub mod source;
-pub mod stats;
+pub use tars_stats as stats;
 
 pub use error::{Error, Result};
 pub mod baseline;

@@ -10,7 +10,7 @@ pub const MERGE_GAP_SECS: i64 = 900;
 
 /// How bad an incident looks, from its score and its distance from the normal band
 /// (the scale shared with drifts and regressions).
-pub use crate::model::Severity;
+pub use crate::Severity;
 
 /// One anomalous episode of a series.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -157,7 +157,7 @@ pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Inci
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::detector::sim::{healthy, inject, Kpi, ALL, GA};
+    use crate::detector::sim::{healthy, inject, Kpi, ALL, GA};
 
     const DAY: i64 = 86_400;
 
