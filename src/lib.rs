@@ -7,7 +7,7 @@
 
 pub mod anomaly;
 pub mod config;
-pub mod docker_api;
+pub use tars_docker_api as docker_api;
 pub mod error;
 pub mod io;
 pub mod model;

@@ -20,7 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use support::engine::{self, run_container, EngineInfo};
 use support::proxy::CountingProxy;
-use tars::docker_api::{serve, AppState, Config, DockerApiArgs, DockerApiError};
+use tars::docker_api::{serve, AppState, Config, DockerApiError, ProxySettings};
 
 /// A tars instance served in-process on an ephemeral loopback port.
 struct Tars {
@@ -31,7 +31,7 @@ struct Tars {
 }
 
 impl Tars {
-    async fn start(args: DockerApiArgs, env_token: Option<&str>) -> Self {
+    async fn start(args: ProxySettings, env_token: Option<&str>) -> Self {
         let config = Config::from_args_with_env_token(&args, env_token.map(str::to_string))
             .expect("valid test config");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -75,21 +75,21 @@ impl Tars {
     }
 }
 
-fn engine_args(info: &EngineInfo) -> DockerApiArgs {
+fn engine_args(info: &EngineInfo) -> ProxySettings {
     args_for(&format!("unix://{}", info.socket.display()))
 }
 
 /// Generous deadlines: these tests check numbers, not speed, and a loaded CI
 /// machine can stretch the engine's ~2 s stats call. Tests about timeouts set
 /// their own.
-fn args_for(docker_host: &str) -> DockerApiArgs {
-    DockerApiArgs {
+fn args_for(docker_host: &str) -> ProxySettings {
+    ProxySettings {
         listen: "127.0.0.1:0".into(),
         docker_host: docker_host.into(),
         engine_timeout: Duration::from_secs(20),
         stats_timeout: Duration::from_secs(20),
         request_timeout: Duration::from_secs(40),
-        ..DockerApiArgs::default()
+        ..ProxySettings::default()
     }
 }
 
@@ -416,7 +416,7 @@ fn container_stopping_mid_aggregate_is_reported_missing() {
 
         // A deadline shorter than the engine's two-sample stats call: every
         // container is reported as timed out, and the answer comes promptly.
-        let args = DockerApiArgs {
+        let args = ProxySettings {
             stats_timeout: Duration::from_millis(200),
             ..engine_args(eng)
         };
@@ -513,7 +513,7 @@ fn token_is_required_on_api_routes_when_configured() {
         let proxy = CountingProxy::forward(eng.scratch("token.sock"), &eng.socket);
         let token_file = eng.scratch("token");
         std::fs::write(&token_file, "correct-horse-battery\n").unwrap();
-        let args = DockerApiArgs {
+        let args = ProxySettings {
             token_file: Some(token_file),
             ..args_for(&proxy.docker_host())
         };
@@ -581,7 +581,7 @@ fn engine_down_gives_503_and_hung_engine_gives_timeouts() {
         drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
         let absent = eng.scratch("absent.sock");
         for sock in [&stale, &absent] {
-            let args = DockerApiArgs {
+            let args = ProxySettings {
                 engine_timeout: Duration::from_secs(2),
                 ..args_for(&format!("unix://{}", sock.display()))
             };
@@ -611,7 +611,7 @@ fn engine_down_gives_503_and_hung_engine_gives_timeouts() {
 
         // An engine that accepts connections but never answers.
         let hung = CountingProxy::hang(eng.scratch("hung.sock"));
-        let args = DockerApiArgs {
+        let args = ProxySettings {
             engine_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
             ..args_for(&hung.docker_host())
@@ -705,7 +705,7 @@ fn graceful_shutdown_finishes_in_flight_requests() {
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]
-    args: DockerApiArgs,
+    args: tars::cli::docker_api::DockerApiArgs,
 }
 
 #[test]
@@ -726,9 +726,10 @@ fn flags_parse_and_bad_configuration_fails_fast() {
         "json",
     ])
     .unwrap();
-    assert_eq!(cli.args.request_timeout, Duration::from_millis(750));
-    assert_eq!(cli.args.max_concurrency, 3);
-    let config = Config::from_args_with_env_token(&cli.args, None).unwrap();
+    let settings = ProxySettings::from(cli.args);
+    assert_eq!(settings.request_timeout, Duration::from_millis(750));
+    assert_eq!(settings.max_concurrency, 3);
+    let config = Config::from_args_with_env_token(&settings, None).unwrap();
     assert_eq!(
         config.docker_socket,
         std::path::PathBuf::from("/run/x.sock")
@@ -737,33 +738,33 @@ fn flags_parse_and_bad_configuration_fails_fast() {
     assert!(Cli::try_parse_from(["tars", "--engine-timeout", "soon"]).is_err());
 
     // run() refuses bad settings before binding or touching any engine.
-    let bad_listen = DockerApiArgs {
+    let bad_listen = ProxySettings {
         listen: "not-an-address".into(),
-        ..DockerApiArgs::default()
+        ..ProxySettings::default()
     };
     assert!(matches!(
         tars::docker_api::run(bad_listen),
         Err(DockerApiError::InvalidListen { .. })
     ));
-    let tcp_host = DockerApiArgs {
+    let tcp_host = ProxySettings {
         docker_host: "tcp://127.0.0.1:2375".into(),
-        ..DockerApiArgs::default()
+        ..ProxySettings::default()
     };
     let err = tars::docker_api::run(tcp_host).unwrap_err();
     assert!(err.to_string().contains("unix://"), "{err}");
     let dir = tempfile::tempdir().unwrap();
-    let missing_token = DockerApiArgs {
+    let missing_token = ProxySettings {
         token_file: Some(dir.path().join("absent")),
-        ..DockerApiArgs::default()
+        ..ProxySettings::default()
     };
     assert!(matches!(
         tars::docker_api::run(missing_token),
         Err(DockerApiError::TokenFile { .. })
     ));
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let busy_port = DockerApiArgs {
+    let busy_port = ProxySettings {
         listen: taken.local_addr().unwrap().to_string(),
-        ..DockerApiArgs::default()
+        ..ProxySettings::default()
     };
     assert!(matches!(
         tars::docker_api::run(busy_port),

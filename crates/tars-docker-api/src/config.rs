@@ -1,4 +1,4 @@
-//! Validated configuration derived from [`DockerApiArgs`].
+//! Validated configuration derived from [`ProxySettings`].
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 
-use super::{DockerApiArgs, DockerApiError};
+use super::{DockerApiError, ProxySettings};
 
 /// Environment variable holding the bearer token when no token file is given.
 pub const TOKEN_ENV: &str = "TARS_DOCKER_API_TOKEN";
@@ -53,7 +53,7 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// Validates the flags and loads the token from the file or environment.
-    pub fn from_args(args: &DockerApiArgs) -> Result<Self, DockerApiError> {
+    pub fn from_args(args: &ProxySettings) -> Result<Self, DockerApiError> {
         let env_token = std::env::var(TOKEN_ENV).ok();
         Self::from_args_with_env_token(args, env_token)
     }
@@ -61,7 +61,7 @@ impl Config {
     /// Like [`Config::from_args`] with the token variable's value passed in,
     /// so callers (and tests) need not mutate the process environment.
     pub fn from_args_with_env_token(
-        args: &DockerApiArgs,
+        args: &ProxySettings,
         env_token: Option<String>,
     ) -> Result<Self, DockerApiError> {
         let listen = args
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn token_debug_is_redacted() {
-        let args = DockerApiArgs::default();
+        let args = ProxySettings::default();
         let cfg = Config::from_args_with_env_token(&args, Some("topsecret".into())).unwrap();
         let shown = format!("{cfg:?} {:?}", cfg.token);
         assert!(!shown.contains("topsecret"), "{shown}");
@@ -233,17 +233,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        let args = DockerApiArgs {
+        let args = ProxySettings {
             listen: "nope".into(),
-            ..DockerApiArgs::default()
+            ..ProxySettings::default()
         };
         assert!(matches!(
             Config::from_args_with_env_token(&args, None),
             Err(DockerApiError::InvalidListen { .. })
         ));
-        let args = DockerApiArgs {
+        let args = ProxySettings {
             stats_timeout: Duration::ZERO,
-            ..DockerApiArgs::default()
+            ..ProxySettings::default()
         };
         assert!(matches!(
             Config::from_args_with_env_token(&args, None),

@@ -472,7 +472,7 @@ mod tests {
     /// engine answers 503, so 401/404/405 prove the request stopped earlier.
     fn offline_app(token: Option<&str>) -> (Router, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let args = super::super::DockerApiArgs {
+        let args = super::super::ProxySettings {
             docker_host: dir.path().join("none.sock").display().to_string(),
             ..Default::default()
         };
@@ -547,7 +547,7 @@ mod tests {
     #[tokio::test]
     async fn overload_is_shed_with_503() {
         let dir = tempfile::tempdir().unwrap();
-        let args = super::super::DockerApiArgs {
+        let args = super::super::ProxySettings {
             docker_host: dir.path().join("none.sock").display().to_string(),
             max_in_flight: 1,
             ..Default::default()

@@ -8,7 +8,8 @@
 //!
 //! Layout follows the axum examples: [`app`] builds the [`axum::Router`] from
 //! an [`AppState`], [`serve`] runs it on a listener until a shutdown future
-//! resolves, and [`run`] is the blocking CLI entry point.
+//! resolves, and [`run`] is the blocking entry point. The crate depends on no
+//! other crate of tars.
 
 mod config;
 mod engine;
@@ -29,62 +30,37 @@ pub use stats::{
     compute_stats, ContainerStats, CpuStats, IoStats, MemoryStats, NetworkStats, StatsError,
 };
 
-/// Flags of `tars docker-api`.
+/// Settings of the proxy, as resolved by the command line (`tars docker-api`
+/// owns the flags and their environment variables; this crate knows no CLI).
 ///
-/// The bearer token is read from `--token-file` or, when that is absent, from
+/// The bearer token is read from `token_file` or, when that is absent, from
 /// the `TARS_DOCKER_API_TOKEN` environment variable. There is deliberately no
-/// `--token` flag: a secret on the command line is visible in `ps`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DockerApiArgs {
+/// token setting: a secret on the command line is visible in `ps`.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
     /// Address to listen on (keep it on loopback unless a token is set).
-    #[arg(long, env = "TARS_DOCKER_API_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: String,
-
     /// Docker Engine socket, as `unix:///path` or a plain path.
-    #[arg(
-        long,
-        env = "DOCKER_HOST",
-        default_value = "unix:///var/run/docker.sock"
-    )]
     pub docker_host: String,
-
     /// File holding the bearer token required on /api/* (first line, trimmed).
-    /// Without it, the TARS_DOCKER_API_TOKEN environment variable is used; with
-    /// neither, the API is open (bind to loopback then).
-    #[arg(long, env = "TARS_DOCKER_API_TOKEN_FILE", value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-
     /// Deadline for a whole HTTP request; past it the client gets 504.
-    #[arg(long, env = "TARS_DOCKER_API_REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
-
     /// Deadline for one call to the engine (including waiting for a free slot).
-    #[arg(long, env = "TARS_DOCKER_API_ENGINE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub engine_timeout: Duration,
-
-    /// Per-container deadline inside /api/stats/aggregate; a container that
-    /// misses it is listed under `missing` instead of stalling the response.
-    #[arg(long, env = "TARS_DOCKER_API_STATS_TIMEOUT", default_value = "4s", value_parser = humantime::parse_duration)]
+    /// Per-container deadline inside /api/stats/aggregate.
     pub stats_timeout: Duration,
-
     /// How many containers /api/stats/aggregate samples at once.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrency: u32,
-
     /// Cap on engine calls in flight across all requests.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_ENGINE_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_engine_calls: u32,
-
     /// Cap on HTTP requests in flight; beyond it requests get 503 at once.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_IN_FLIGHT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_in_flight: u32,
-
     /// Access log format on stderr.
-    #[arg(long, env = "TARS_DOCKER_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
-impl Default for DockerApiArgs {
+impl Default for ProxySettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:3001".into(),
@@ -102,7 +78,7 @@ impl Default for DockerApiArgs {
 }
 
 /// Format of the log lines written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// Human-readable key=value lines.
     Text,
@@ -155,7 +131,7 @@ pub enum DockerApiError {
 }
 
 /// Runs the proxy until SIGTERM/SIGINT, then drains in-flight requests.
-pub fn run(args: DockerApiArgs) -> Result<(), DockerApiError> {
+pub fn run(args: ProxySettings) -> Result<(), DockerApiError> {
     let config = Config::from_args(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -2,6 +2,8 @@
 //! fallbacks), resolves one [`Config`], picks the metrics source, and calls
 //! [`crate::pipeline`]. Errors are rendered once, here.
 
+pub mod docker_api;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
@@ -54,7 +56,7 @@ pub enum Command {
     /// Print the JSON Schema of every artifact, or write them to a directory.
     Schema(SchemaArgs),
     /// Serve a read-only Docker Engine API proxy.
-    DockerApi(crate::docker_api::DockerApiArgs),
+    DockerApi(docker_api::DockerApiArgs),
     /// Post results to Slack or file GitHub issues.
     Notify(crate::notify::NotifyArgs),
 }
@@ -512,7 +514,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
         Command::DockerApi(a) => {
-            crate::docker_api::run(a).map_err(|e| Error::Other(format!("docker-api: {e}")))
+            crate::docker_api::run(a.into()).map_err(|e| Error::Other(format!("docker-api: {e}")))
         }
         Command::Notify(a) => crate::notify::run(a).map_err(|e| Error::Other(e.to_string())),
     }
