@@ -82,4 +82,13 @@ impl Error {
     }
 }
 
+impl From<tars_core::CoreError> for Error {
+    fn from(e: tars_core::CoreError) -> Self {
+        match e {
+            tars_core::CoreError::Source(s) => Error::Source(s),
+            other => Error::Other(other.to_string()),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

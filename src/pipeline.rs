@@ -501,7 +501,7 @@ pub fn run_retro(
         meta,
         &cfg.thresholds,
     );
-    let md = retro::render_markdown(&r)?;
+    let md = crate::render::render_markdown(&r)?;
     let md_path = out_dir.join(layout::RETRO_MD);
     let json_path = out_dir.join(layout::RETRO_JSON);
     io::write_json(&json_path, &r)?;

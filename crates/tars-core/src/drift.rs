@@ -12,10 +12,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{GaKpiSummary, ServiceKpis, WindowSummary};
-use crate::config::Thresholds;
 use crate::model::{ArtifactMeta, BadDirection, Kpi, RollbackRecommendation, Severity, OVERALL};
 use crate::slo::{self, Objective, PostureEntry, ServiceSlo, SloConfig};
 use crate::stats;
+use crate::thresholds::Thresholds;
 
 /// Verdict of one KPI comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Pricing;
-use crate::error::{Error, Result};
+use crate::error::{CoreError, Result};
 use crate::model::{ArtifactMeta, Kpi, KpiSamples, KpiValues, Window, OVERALL};
 use crate::source::MetricsSource;
+use crate::thresholds::Pricing;
 
 /// Step of the sample vectors kept for significance tests: 15 minutes gives
 /// 96 samples a day, enough for a rank test and short enough to keep each
@@ -129,7 +129,7 @@ pub fn collect_window(
         })
         .collect();
     if services.is_empty() {
-        return Err(Error::Source(crate::source::SourceError::NoData {
+        return Err(CoreError::Source(crate::source::SourceError::NoData {
             server: source.describe(),
             what: format!("any service in {} .. {}", window.start, window.end),
         }));
@@ -169,9 +169,7 @@ pub fn collect_window(
 fn check_overall(s: WindowSummary) -> Result<WindowSummary> {
     for k in Kpi::ALL {
         if !s.overall(k).is_finite() {
-            return Err(Error::Other(format!(
-                "the metrics source returned no fleet-wide value for {k}"
-            )));
+            return Err(CoreError::NoFleetValue(k));
         }
     }
     Ok(s)

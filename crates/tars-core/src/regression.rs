@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::GaKpiSummary;
-use crate::config::Thresholds;
 use crate::drift::{degradation, severity_for, DriftStatus, StabilitySummary};
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity};
 use crate::stats;
+use crate::thresholds::Thresholds;
 
 /// How a regression behaves over the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::AnomalyEvent;
-use crate::config::Thresholds;
 use crate::drift::{DriftStatus, StabilitySummary};
+use crate::events::AnomalyEvent;
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
 use crate::slo::{BurnWindow, PostureEntry, ServiceSlo};
+use crate::thresholds::Thresholds;
 
 /// Health bands of the runbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -1,0 +1,5 @@
+//! Renderers: each turns one report value into one format.
+
+pub mod markdown;
+
+pub use markdown::render_markdown;
