@@ -122,11 +122,7 @@ impl Transport {
             headers.append(name, value);
         }
 
-        let timeout = Duration::from_secs(
-            args.query_timeout_secs
-                .unwrap_or(cfg.query_timeout_secs)
-                .max(1),
-        );
+        let timeout = Duration::from_secs(cfg.query_timeout_secs.max(1));
         let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .timeout(timeout)

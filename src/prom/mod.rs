@@ -213,24 +213,38 @@ pub struct PromArgs {
     pub record: Option<PathBuf>,
 }
 
+/// The file's `[prometheus]` settings with the flags' overrides applied:
+/// resolved once, here, so that the client's timeout and the `timeout=` the
+/// server is asked to honour can never disagree.
+pub fn resolve(args: &PromArgs, cfg: &PromConfig) -> PromConfig {
+    let mut c = cfg.clone();
+    if let Some(t) = args.query_timeout_secs {
+        c.query_timeout_secs = t;
+    }
+    if let Some(t) = args.total_timeout_secs {
+        c.total_timeout_secs = t;
+    }
+    if let Some(n) = args.max_concurrency {
+        c.max_concurrency = n;
+    }
+    c
+}
+
 /// A source reading from the server at `url` (honours `args.record`).
 pub fn connect(
     url: &str,
     args: &PromArgs,
     cfg: &PromConfig,
 ) -> Result<Box<dyn MetricsSource>, SourceError> {
-    let transport = client::Transport::live(url, args, cfg)?;
-    Ok(Box::new(source::PromSource::new(transport, args, cfg)?))
+    let cfg = resolve(args, cfg);
+    let transport = client::Transport::live(url, args, &cfg)?;
+    Ok(Box::new(source::PromSource::new(transport, &cfg)?))
 }
 
 /// A source answering from responses recorded with `--record DIR`.
 pub fn replay(dir: &Path, cfg: &PromConfig) -> Result<Box<dyn MetricsSource>, SourceError> {
     let transport = client::Transport::replay(dir)?;
-    Ok(Box::new(source::PromSource::new(
-        transport,
-        &PromArgs::default(),
-        cfg,
-    )?))
+    Ok(Box::new(source::PromSource::new(transport, cfg)?))
 }
 
 /// Validates every KPI template (PromQL syntax, then a probe query at the
@@ -238,8 +252,9 @@ pub fn replay(dir: &Path, cfg: &PromConfig) -> Result<Box<dyn MetricsSource>, So
 /// A template with a syntax error is an error; a KPI without data is not
 /// (the table says so and the last line counts them).
 pub fn kpi_check(url: &str, args: &PromArgs, cfg: &PromConfig) -> Result<String, SourceError> {
-    let transport = client::Transport::live(url, args, cfg)?;
-    let src = source::PromSource::new(transport, args, cfg)?;
+    let cfg = resolve(args, cfg);
+    let transport = client::Transport::live(url, args, &cfg)?;
+    let src = source::PromSource::new(transport, &cfg)?;
     src.check()
 }
 
@@ -286,5 +301,31 @@ mod tests {
         let c: PromConfig = toml::from_str("[queries]\ncpu_cores = \"up\"").unwrap();
         assert_eq!(c.queries.cpu_cores, "up");
         assert_eq!(c.group_label, "service");
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_once_for_client_and_server() {
+        let file = PromConfig {
+            query_timeout_secs: 30,
+            total_timeout_secs: 300,
+            max_concurrency: 4,
+            ..PromConfig::default()
+        };
+        let flags = PromArgs {
+            query_timeout_secs: Some(7),
+            max_concurrency: Some(2),
+            ..PromArgs::default()
+        };
+        let c = resolve(&flags, &file);
+        assert_eq!(c.query_timeout_secs, 7);
+        assert_eq!(c.max_concurrency, 2);
+        // Not given: the file's value stands.
+        assert_eq!(c.total_timeout_secs, 300);
+        assert_eq!(resolve(&PromArgs::default(), &file), file);
     }
 }

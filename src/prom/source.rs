@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 
 use super::client::{one_line, GetError, Reply, Transport};
 use super::parse::{service_name, to_series, Envelope, RawSeries};
-use super::{PromArgs, PromConfig};
+use super::PromConfig;
 use crate::model::{Kpi, Series, Window};
 use crate::source::{MetricsSource, SourceError, WindowKpis};
 
@@ -43,11 +43,7 @@ struct Answer {
 }
 
 impl PromSource {
-    pub fn new(
-        transport: Transport,
-        args: &PromArgs,
-        cfg: &PromConfig,
-    ) -> Result<PromSource, SourceError> {
+    pub fn new(transport: Transport, cfg: &PromConfig) -> Result<PromSource, SourceError> {
         if cfg.group_label.trim().is_empty() {
             return Err(SourceError::Config(
                 "[prometheus] group_label must not be empty".into(),
@@ -66,12 +62,8 @@ impl PromSource {
             transport,
             cfg: cfg.clone(),
             runtime,
-            concurrency: args.max_concurrency.unwrap_or(cfg.max_concurrency).max(1),
-            total_timeout: Duration::from_secs(
-                args.total_timeout_secs
-                    .unwrap_or(cfg.total_timeout_secs)
-                    .max(1),
-            ),
+            concurrency: cfg.max_concurrency.max(1),
+            total_timeout: Duration::from_secs(cfg.total_timeout_secs.max(1)),
         })
     }
 
