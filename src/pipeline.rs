@@ -576,7 +576,7 @@ pub fn run_all(
         days.push(DemoDay {
             day,
             health_score: h.health_score,
-            status: format!("{:?}", h.status).to_lowercase(),
+            status: crate::model::serde_name(&h.status),
             degradations: h.degradations.len(),
             worst: h
                 .degradations
@@ -603,7 +603,7 @@ pub fn run_all(
                 .filter(|e| e.restart_at.is_none()),
         ),
         regressions: reg.regressions.len(),
-        verdict: format!("{:?}", r.executive_summary.verdict).to_lowercase(),
+        verdict: crate::model::serde_name(&r.executive_summary.verdict),
         report_md: md,
         report_json: json,
     })

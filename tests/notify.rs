@@ -214,7 +214,7 @@ fn slack_missing_webhook_is_an_error() {
         .args(["notify", "slack", "--data-dir"])
         .arg(demo_dir())
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicates::str::contains("SLACK_WEBHOOK_URL"));
 }
 

@@ -2,6 +2,7 @@
 //! fallbacks), resolves one [`Config`], picks the metrics source, and calls
 //! [`crate::pipeline`]. Errors are rendered once, here.
 
+mod commands;
 pub mod docker_api;
 
 use std::path::{Path, PathBuf};
@@ -376,128 +377,12 @@ fn say(msg: impl AsRef<str>) {
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(a) => demo(a),
-        Command::GaKpi(a) => {
-            let cfg = load_config(a.common.config.as_deref())?;
-            let ga = ga_from(a.ga_timestamp.as_deref())?;
-            let source = open_source(&a.source, &cfg, ga)?;
-            let out = a
-                .output_dir
-                .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR));
-            let clock = pipeline::Clock::system(a.allow_partial);
-            let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &out, &cfg, &clock)?;
-            for w in &s.summary.warnings {
-                say(format!("warning: {w}"));
-            }
-            println!(
-                "GA baseline written to {}: availability {:.3} %, error rate {:.3} %, p99 {:.1} ms over {} services.",
-                path.display(),
-                s.summary.overall_availability,
-                s.summary.error_rate,
-                s.summary.p99_latency_ms,
-                s.summary.services.len()
-            );
-            Ok(())
-        }
-        Command::StabilityMonitor(a) => {
-            let cfg = load_config(a.common.config.as_deref())?;
-            pipeline::check_day(a.day_number, "--day-number")?;
-            let baseline = a
-                .ga_baseline
-                .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR).join(layout::GA_FILE));
-            let ga = pipeline::read_baseline(&baseline)?.ga_timestamp;
-            let source = open_source(&a.source, &cfg, ga)?;
-            let out = a
-                .output_dir
-                .unwrap_or_else(|| a.common.data_dir.join(layout::STABILITY_DIR));
-            let clock = pipeline::Clock::system(a.allow_partial);
-            let (path, s) = pipeline::run_stability(
-                source.as_ref(),
-                &baseline,
-                a.day_number,
-                &out,
-                &cfg,
-                &clock,
-            )?;
-            for w in &s.summary.warnings {
-                say(format!("warning: {w}"));
-            }
-            println!(
-                "Day {} summary written to {}: {} of {} KPIs drifted, rollback recommended: {}.",
-                a.day_number,
-                path.display(),
-                s.drift_analysis.drifted_metrics,
-                s.drift_analysis.total_metrics,
-                s.rollback_recommendation.recommended
-            );
-            for r in &s.rollback_recommendation.reasons {
-                println!("  rollback: {r}");
-            }
-            verdict_exit(a.fail_on_rollback, &s.rollback_recommendation)
-        }
+        Command::GaKpi(a) => commands::ga_kpi(a),
+        Command::StabilityMonitor(a) => commands::stability_monitor(a),
         Command::AnomalyDetector(a) => anomaly(a),
-        Command::HealthReport(a) => {
-            let cfg = load_config(a.common.config.as_deref())?;
-            pipeline::check_day(a.day_number, "--day-number")?;
-            let d = &a.common.data_dir;
-            let stability = a.stability_data.unwrap_or_else(|| {
-                layout::find_day(&d.join(layout::STABILITY_DIR), a.day_number, "summary.json")
-                    .unwrap_or_else(|| {
-                        d.join(layout::STABILITY_DIR)
-                            .join(layout::day_summary(a.day_number))
-                    })
-            });
-            let anomalies = a
-                .anomaly_data
-                .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
-            let out = a.output_file.unwrap_or_else(|| {
-                d.join(layout::HEALTH_DIR)
-                    .join(layout::day_health(a.day_number))
-            });
-            let (path, h) = pipeline::run_health(&stability, &anomalies, &out, a.day_number, &cfg)?;
-            println!(
-                "Day {} health {:.1} ({:?}) written to {}: {} degradation(s), rollback recommended: {}.",
-                a.day_number,
-                h.health_score,
-                h.status,
-                path.display(),
-                h.degradations.len(),
-                h.rollback_recommendation.recommended
-            );
-            verdict_exit(a.fail_on_rollback, &h.rollback_recommendation)
-        }
-        Command::RegressionAnalyzer(a) => {
-            let cfg = load_config(a.common.config.as_deref())?;
-            let d = &a.common.data_dir;
-            let baseline = a
-                .ga_baseline
-                .unwrap_or_else(|| d.join(layout::GA_DIR).join(layout::GA_FILE));
-            let dir = a.summaries.unwrap_or_else(|| d.join(layout::STABILITY_DIR));
-            let out = a
-                .output
-                .unwrap_or_else(|| d.join(layout::REGRESSION_DIR).join(layout::REGRESSION_FILE));
-            let (path, r) = pipeline::run_regression(&baseline, &dir, &out, &cfg)?;
-            println!(
-                "Regression summary written to {}: {} regression(s), {} transient issue(s), rollback recommended: {}.",
-                path.display(),
-                r.regressions.len(),
-                r.transient_issues.len(),
-                r.rollback_recommendation.recommended
-            );
-            for x in &r.regressions {
-                println!("  {}", x.explanation);
-            }
-            verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
-        }
-        Command::Retro(a) => {
-            let cfg = load_config(a.common.config.as_deref())?;
-            let out = a
-                .output_dir
-                .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
-            let (md, json, r) = pipeline::run_retro(&a.common.data_dir, &out, &cfg)?;
-            println!("{}", r.executive_summary.headline);
-            println!("Retrospective: {} and {}", md.display(), json.display());
-            verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
-        }
+        Command::HealthReport(a) => commands::health_report(a),
+        Command::RegressionAnalyzer(a) => commands::regression_analyzer(a),
+        Command::Retro(a) => commands::retro(a),
         Command::Kpi(KpiArgs {
             action: KpiAction::Check { source, common },
         }) => {
@@ -513,10 +398,18 @@ pub fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
-        Command::DockerApi(a) => {
-            crate::docker_api::run(a.into()).map_err(|e| Error::Other(format!("docker-api: {e}")))
-        }
-        Command::Notify(a) => crate::notify::run(a).map_err(|e| Error::Other(e.to_string())),
+        Command::DockerApi(a) => crate::docker_api::run(a.into()).map_err(|e| {
+            // Bad settings are usage errors (exit 2); the rest are failures.
+            if e.is_usage() {
+                Error::Usage(format!("docker-api: {e}"))
+            } else {
+                Error::Other(format!("docker-api: {e}"))
+            }
+        }),
+        Command::Notify(a) => crate::notify::run(a).map_err(|e| match e {
+            crate::notify::NotifyError::Usage(m) => Error::Usage(m),
+            other => Error::Other(other.to_string()),
+        }),
     }
 }
 

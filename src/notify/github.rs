@@ -46,10 +46,10 @@ fn plan(r: &Retrospective, min: u32, label: &str) -> Vec<IssuePlan> {
         .map(|a| {
             let service = a.service.as_deref().unwrap_or("(fleet-wide)");
             let body = format!(
-                "{}\n\n**Priority:** {}\n**Service:** {service}\n**Verdict:** {:?}\n\n### Evidence\n\n{}\n\n---\nFiled by `tars notify github` from the GA + 7 days retrospective ({}).\n{MARKER}\n",
+                "{}\n\n**Priority:** {}\n**Service:** {service}\n**Verdict:** {}\n\n### Evidence\n\n{}\n\n---\nFiled by `tars notify github` from the GA + 7 days retrospective ({}).\n{MARKER}\n",
                 a.description,
                 a.priority.trim(),
-                r.executive_summary.verdict,
+                crate::model::serde_name(&r.executive_summary.verdict),
                 a.evidence,
                 r.ga_timestamp.to_rfc3339(),
             );

@@ -105,7 +105,7 @@ fn section(text: &str) -> Value {
 /// Block Kit message for the retrospective.
 pub fn retro_payload(r: &Retrospective) -> Value {
     let es = &r.executive_summary;
-    let verdict = format!("{:?}", es.verdict).to_uppercase();
+    let verdict = crate::model::serde_name(&es.verdict).to_uppercase();
     let icon = match verdict.as_str() {
         "HEALTHY" => ":white_check_mark:",
         "DRIFTING" => ":warning:",
@@ -157,7 +157,7 @@ pub fn retro_payload(r: &Retrospective) -> Value {
 
 /// Block Kit message for one day's health report.
 pub fn health_payload(h: &HealthReport) -> Value {
-    let status = format!("{:?}", h.status).to_uppercase();
+    let status = crate::model::serde_name(&h.status).to_uppercase();
     let icon = if h.rollback_recommendation.recommended {
         ":rotating_light:"
     } else if h.health_score >= 75.0 {
@@ -186,7 +186,7 @@ pub fn health_payload(h: &HealthReport) -> Value {
             .degradations
             .iter()
             .take(TOP_ITEMS)
-            .map(|d| format!("• *{:?}* {}", d.severity, d.description))
+            .map(|d| format!("• *{}* {}", d.severity, d.description))
             .collect::<Vec<_>>()
             .join("\n");
         blocks.push(section(&format!("*Top degradations*\n{lines}")));

@@ -253,6 +253,18 @@ fn fmt_p(p: f64) -> String {
     }
 }
 
+/// The test's numbers in words: shift, its interval and the p-value.
+fn test_text(cmp: &MetricComparison) -> String {
+    match (cmp.p_value, cmp.shift, cmp.shift_ci) {
+        (Some(p), Some(s), Some([lo, hi])) => format!(
+            "shift {s:+.3} {} [{lo:+.3}, {hi:+.3}], {}",
+            cmp.kpi.unit(),
+            fmt_p(p)
+        ),
+        _ => "no test".to_string(),
+    }
+}
+
 /// Compares one KPI of one service.
 pub fn compare_kpi(
     service: &str,
@@ -339,16 +351,7 @@ pub fn compare_kpi(
             why = reason;
         }
     }
-    let stat = match (cmp.p_value, cmp.shift, cmp.shift_ci) {
-        (Some(p), Some(s), Some([lo, hi])) => {
-            format!(
-                "shift {s:+.3} {} [{lo:+.3}, {hi:+.3}], {}",
-                kpi.unit(),
-                fmt_p(p)
-            )
-        }
-        _ => "no test".to_string(),
-    };
+    let stat = test_text(&cmp);
     if let Some(sev) = severity {
         cmp.severity = Some(sev);
         cmp.status = if significant && deg > 0.0 {

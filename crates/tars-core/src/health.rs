@@ -226,9 +226,48 @@ pub fn health_report(
     meta: ArtifactMeta,
     t: &Thresholds,
 ) -> HealthReport {
-    let mut breakdown = Vec::new();
-    let mut degradations = Vec::new();
+    let mut found = Found::default();
+    drift_findings(day, &mut found);
+    slo_findings(day, &mut found);
+    let summary = anomaly_findings(events, t, &mut found);
+    restart_findings(day, &mut found);
+    let Found {
+        breakdown,
+        degradations,
+    } = found;
+    let degradations = group_causes(degradations);
+    let total: f64 = breakdown.iter().map(|d| d.points).sum();
+    let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
+    let plan = mitigation_plan(&degradations);
+    let rollback = rollback_rules(day, score, previous_score, &plan, t);
+    HealthReport {
+        meta,
+        day_number: day.day_number,
+        health_score: score,
+        status: status_for(score, t),
+        breakdown,
+        degradations,
+        mitigation_plan: plan,
+        anomaly_summary: summary,
+        slo: day.slo.clone(),
+        slo_posture: day.slo_posture.clone(),
+        rollback_recommendation: rollback,
+    }
+}
 
+/// The score's deductions and the degradations found so far.
+#[derive(Default)]
+struct Found {
+    breakdown: Vec<Deduction>,
+    degradations: Vec<Degradation>,
+}
+
+/// Release-caused drifts and limit breaches of the day's comparisons.
+fn drift_findings(day: &StabilitySummary, found: &mut Found) {
+    let Found {
+        breakdown,
+        degradations,
+    } = found;
     let mut drift_total = 0.0;
     for c in day
         .metrics_comparison
@@ -263,7 +302,14 @@ pub fn health_report(
             });
         }
     }
+}
 
+/// Release-caused budget burns.
+fn slo_findings(day: &StabilitySummary, found: &mut Found) {
+    let Found {
+        breakdown,
+        degradations,
+    } = found;
     // Only burns the release caused take points: a service that burned its
     // budget at the same pace on GA day is reported in `slo_posture` instead.
     for s in &day.slo {
@@ -304,7 +350,14 @@ pub fn health_report(
             });
         }
     }
+}
 
+/// Anomaly incidents of the day: their summary, deduction and degradations.
+fn anomaly_findings(events: &[&AnomalyEvent], t: &Thresholds, found: &mut Found) -> AnomalySummary {
+    let Found {
+        breakdown,
+        degradations,
+    } = found;
     // Count incidents (events of one service grouped in time), not signals: a
     // restart that moves five KPIs is one thing that happened.
     // A restart's cold start is a restart, not an incident.
@@ -377,6 +430,12 @@ pub fn health_report(
             });
         }
     }
+    summary
+}
+
+/// Services that restarted more than twice in the day.
+fn restart_findings(day: &StabilitySummary, found: &mut Found) {
+    let breakdown = &mut found.breakdown;
     for s in &day.summary.services {
         if s.restarts > 2 {
             breakdown.push(Deduction {
@@ -387,12 +446,12 @@ pub fn health_report(
             });
         }
     }
+}
 
-    let degradations = group_causes(degradations);
-    let total: f64 = breakdown.iter().map(|d| d.points).sum();
-    let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
+/// One action per service and kind of action.
+fn mitigation_plan(degradations: &[Degradation]) -> Vec<Mitigation> {
     let mut plan: Vec<Mitigation> = Vec::new();
-    for d in &degradations {
+    for d in degradations {
         if let Some(m) = mitigation_for(d) {
             // One action per service and kind of action is enough.
             if !plan
@@ -404,6 +463,17 @@ pub fn health_report(
         }
     }
 
+    plan
+}
+
+/// The day summary's rollback reasons plus the score's own rules.
+fn rollback_rules(
+    day: &StabilitySummary,
+    score: f64,
+    previous_score: Option<f64>,
+    plan: &[Mitigation],
+    t: &Thresholds,
+) -> RollbackRecommendation {
     let mut rollback = day.rollback_recommendation.clone();
     if let Some(prev) = previous_score {
         if score < t.health_rollback && prev < t.health_rollback {
@@ -421,19 +491,7 @@ pub fn health_report(
     }
     rollback.recommended = !rollback.reasons.is_empty();
 
-    HealthReport {
-        meta,
-        day_number: day.day_number,
-        health_score: score,
-        status: status_for(score, t),
-        breakdown,
-        degradations,
-        mitigation_plan: plan,
-        anomaly_summary: summary,
-        slo: day.slo.clone(),
-        slo_posture: day.slo_posture.clone(),
-        rollback_recommendation: rollback,
-    }
+    rollback
 }
 
 #[cfg(test)]

@@ -140,6 +140,15 @@ pub type KpiValues = BTreeMap<Kpi, f64>;
 /// KPI sample vectors (e.g. 15-minute aggregates) of one service over a window.
 pub type KpiSamples = BTreeMap<Kpi, Vec<f64>>;
 
+/// The name an enum value is written under in JSON (its serde name), for
+/// text: one derive names every enum, so text and JSON cannot disagree.
+pub fn serde_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// A half-open time window `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {

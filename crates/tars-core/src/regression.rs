@@ -114,38 +114,7 @@ pub fn analyse_kpi(
     t: &Thresholds,
 ) -> Option<KpiTrend> {
     let v0 = value(&ga.summary, service, kpi)?;
-    let mut ds = vec![0u32];
-    let mut vs = vec![v0];
-    let mut flagged = BTreeMap::new();
-    for d in days {
-        if let Some(v) = value(&d.summary, service, kpi) {
-            ds.push(d.day_number);
-            vs.push(v);
-        }
-        if let Some(c) = d
-            .metrics_comparison
-            .iter()
-            .find(|c| c.service == service && c.kpi == kpi)
-        {
-            if let (Some(s), DriftStatus::Drift | DriftStatus::SloBreach) = (c.severity, c.status) {
-                flagged.insert(d.day_number, s);
-            }
-        }
-        // A burst too short to move the day's distribution still burns the
-        // budget: the SLO finding flags the day for the SLI's KPI.
-        let burn = d
-            .slo
-            .iter()
-            .filter(|s| s.service == service)
-            .flat_map(|s| s.findings.iter())
-            .filter(|f| f.sli.kpi() == kpi)
-            .map(|f| f.severity)
-            .max();
-        if let Some(b) = burn {
-            let e = flagged.entry(d.day_number).or_insert(b);
-            *e = (*e).max(b);
-        }
-    }
+    let (ds, vs, flagged) = daily_values(service, kpi, v0, days);
     if ds.len() < 3 {
         return None;
     }
@@ -181,58 +150,21 @@ pub fn analyse_kpi(
     let changepoint_day = stats::changepoint(&vs)
         .filter(|(_, gain)| *gain >= 0.5 && (1.0 - gain) * whole_cost < line_cost)
         .map(|(k, _)| ds[k]);
-    let mut comparisons = vec![BaselineComparison {
-        baseline: "ga".into(),
-        baseline_value: v0,
-        current_value: last,
-        degradation_percent: degradation(kpi, v0, last),
-    }];
-    if let Some(i) = ds.iter().position(|d| *d == 1) {
-        comparisons.push(BaselineComparison {
-            baseline: "day_1".into(),
-            baseline_value: vs[i],
-            current_value: last,
-            degradation_percent: degradation(kpi, vs[i], last),
-        });
-    }
-    if vs.len() >= 2 {
-        let p = vs[vs.len() - 2];
-        comparisons.push(BaselineComparison {
-            baseline: "previous_day".into(),
-            baseline_value: p,
-            current_value: last,
-            degradation_percent: degradation(kpi, p, last),
-        });
-    }
+    let comparisons = comparisons_of(kpi, &ds, &vs);
     let deg_ga = comparisons[0].degradation_percent;
     let last_flag = flagged.get(&last_day).copied();
-    // Severity: the last day's significant effect, escalated by a trend that is
-    // itself significant; a low drift is not a regression.
-    let mut severity = last_flag.filter(|s| *s >= Severity::Medium);
-    if severity.is_none() && last_flag.is_some() && trend_significant {
-        severity = Some(Severity::Medium);
-    }
-    if let Some(s) = severity {
-        if trend_significant
-            && s < Severity::High
-            && severity_for(kpi, deg_ga, t).is_some_and(|x| x >= Severity::High)
-        {
-            severity = Some(Severity::High);
-        }
-    }
-    // A leak: project the slope to the limit.
-    let mut days_to_limit = None;
-    if kpi == Kpi::MemoryBytes && fit.slope > 0.0 && trend_significant {
-        let left = (t.memory_limit_bytes - last) / fit.slope;
-        days_to_limit = Some(left.max(0.0));
-        if left <= 7.0 {
-            severity = Some(Severity::Critical);
-        } else if left <= 30.0 {
-            severity = severity.max(Some(Severity::High));
-        } else if severity.is_none() && worsening >= 2.0 {
-            severity = Some(Severity::Medium);
-        }
-    }
+    let (severity, days_to_limit) = severity_ladder(
+        kpi,
+        Ladder {
+            last_flag,
+            trend_significant,
+            deg_ga,
+            last,
+            slope: fit.slope,
+            worsening,
+        },
+        t,
+    );
     let pattern = if severity.is_some() {
         if changepoint_day.is_some() && !(trend_significant && kpi == Kpi::MemoryBytes) {
             Pattern::Step
@@ -258,6 +190,173 @@ pub fn analyse_kpi(
         (true, false) | (false, true) => "medium",
         _ => "low",
     };
+    let explanation = explain(
+        service,
+        kpi,
+        (v0, last, last_day),
+        &fit,
+        (changepoint_day, days_to_limit),
+        (severity, pattern, confidence),
+        &flagged,
+        t,
+    );
+    Some(KpiTrend {
+        service: service.to_string(),
+        kpi,
+        unit: kpi.unit().to_string(),
+        days: ds,
+        values: vs,
+        slope_per_day: fit.slope,
+        slope_ci: [fit.slope_low, fit.slope_high],
+        worsening_pct_per_day: worsening,
+        trend_significant,
+        changepoint_day,
+        comparisons,
+        flagged_days: flagged,
+        pattern,
+        severity,
+        confidence: confidence.to_string(),
+        days_to_limit,
+        explanation,
+    })
+}
+
+/// The day numbers and values of one KPI from GA on, and the days flagged by
+/// a drift, a limit breach or a budget burn (with their severity).
+fn daily_values(
+    service: &str,
+    kpi: Kpi,
+    v0: f64,
+    days: &[&StabilitySummary],
+) -> (Vec<u32>, Vec<f64>, BTreeMap<u32, Severity>) {
+    let mut ds = vec![0u32];
+    let mut vs = vec![v0];
+    let mut flagged = BTreeMap::new();
+    for d in days {
+        if let Some(v) = value(&d.summary, service, kpi) {
+            ds.push(d.day_number);
+            vs.push(v);
+        }
+        if let Some(c) = d
+            .metrics_comparison
+            .iter()
+            .find(|c| c.service == service && c.kpi == kpi)
+        {
+            if let (Some(s), DriftStatus::Drift | DriftStatus::SloBreach) = (c.severity, c.status) {
+                flagged.insert(d.day_number, s);
+            }
+        }
+        // A burst too short to move the day's distribution still burns the
+        // budget: the SLO finding flags the day for the SLI's KPI.
+        let burn = d
+            .slo
+            .iter()
+            .filter(|s| s.service == service)
+            .flat_map(|s| s.findings.iter())
+            .filter(|f| f.sli.kpi() == kpi)
+            .map(|f| f.severity)
+            .max();
+        if let Some(b) = burn {
+            let e = flagged.entry(d.day_number).or_insert(b);
+            *e = (*e).max(b);
+        }
+    }
+    (ds, vs, flagged)
+}
+
+/// The last day against GA, day 1 and the day before.
+fn comparisons_of(kpi: Kpi, ds: &[u32], vs: &[f64]) -> Vec<BaselineComparison> {
+    let (v0, last) = (vs[0], vs[vs.len() - 1]);
+    let mut comparisons = vec![BaselineComparison {
+        baseline: "ga".into(),
+        baseline_value: v0,
+        current_value: last,
+        degradation_percent: degradation(kpi, v0, last),
+    }];
+    if let Some(i) = ds.iter().position(|d| *d == 1) {
+        comparisons.push(BaselineComparison {
+            baseline: "day_1".into(),
+            baseline_value: vs[i],
+            current_value: last,
+            degradation_percent: degradation(kpi, vs[i], last),
+        });
+    }
+    if vs.len() >= 2 {
+        let p = vs[vs.len() - 2];
+        comparisons.push(BaselineComparison {
+            baseline: "previous_day".into(),
+            baseline_value: p,
+            current_value: last,
+            degradation_percent: degradation(kpi, p, last),
+        });
+    }
+    comparisons
+}
+
+/// What the severity ladder reads.
+struct Ladder {
+    last_flag: Option<Severity>,
+    trend_significant: bool,
+    deg_ga: f64,
+    last: f64,
+    slope: f64,
+    worsening: f64,
+}
+
+/// Severity from the last day's effect, escalated by a significant trend,
+/// and a memory leak's projection to the limit (days left).
+fn severity_ladder(kpi: Kpi, l: Ladder, t: &Thresholds) -> (Option<Severity>, Option<f64>) {
+    let Ladder {
+        last_flag,
+        trend_significant,
+        deg_ga,
+        last,
+        slope,
+        worsening,
+    } = l;
+    // Severity: the last day's significant effect, escalated by a trend that is
+    // itself significant; a low drift is not a regression.
+    let mut severity = last_flag.filter(|s| *s >= Severity::Medium);
+    if severity.is_none() && last_flag.is_some() && trend_significant {
+        severity = Some(Severity::Medium);
+    }
+    if let Some(s) = severity {
+        if trend_significant
+            && s < Severity::High
+            && severity_for(kpi, deg_ga, t).is_some_and(|x| x >= Severity::High)
+        {
+            severity = Some(Severity::High);
+        }
+    }
+    // A leak: project the slope to the limit.
+    let mut days_to_limit = None;
+    if kpi == Kpi::MemoryBytes && slope > 0.0 && trend_significant {
+        let left = (t.memory_limit_bytes - last) / slope;
+        days_to_limit = Some(left.max(0.0));
+        if left <= 7.0 {
+            severity = Some(Severity::Critical);
+        } else if left <= 30.0 {
+            severity = severity.max(Some(Severity::High));
+        } else if severity.is_none() && worsening >= 2.0 {
+            severity = Some(Severity::Medium);
+        }
+    }
+    (severity, days_to_limit)
+}
+
+/// The trend's sentence, with its numbers.
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    service: &str,
+    kpi: Kpi,
+    (v0, last, last_day): (f64, f64, u32),
+    fit: &stats::TheilSen,
+    (changepoint_day, days_to_limit): (Option<u32>, Option<f64>),
+    (severity, pattern, confidence): (Option<Severity>, Pattern, &str),
+    flagged: &BTreeMap<u32, Severity>,
+    t: &Thresholds,
+) -> String {
+    let deg_ga = degradation(kpi, v0, last);
     let mut explanation = format!(
         "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {}/day [{}, {}]",
         kpi.format(last),
@@ -287,25 +386,7 @@ pub fn analyse_kpi(
         ),
         _ => ": stable.".to_string(),
     });
-    Some(KpiTrend {
-        service: service.to_string(),
-        kpi,
-        unit: kpi.unit().to_string(),
-        days: ds,
-        values: vs,
-        slope_per_day: fit.slope,
-        slope_ci: [fit.slope_low, fit.slope_high],
-        worsening_pct_per_day: worsening,
-        trend_significant,
-        changepoint_day,
-        comparisons,
-        flagged_days: flagged,
-        pattern,
-        severity,
-        confidence: confidence.to_string(),
-        days_to_limit,
-        explanation,
-    })
+    explanation
 }
 
 /// Analyses every KPI of every service.

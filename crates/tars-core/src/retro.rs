@@ -163,14 +163,65 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     days.sort_by_key(|d| d.day_number);
     let mut health: Vec<&HealthReport> = inp.health.iter().collect();
     health.sort_by_key(|h| h.day_number);
-    let reg = inp.regression;
+    // Events a restart explains are reported as restarts, not incidents.
+    let unexplained: Vec<&AnomalyEvent> = inp
+        .events
+        .iter()
+        .filter(|e| e.restart_at.is_none())
+        .collect();
+    let w = Week {
+        inp,
+        days,
+        reg: inp.regression,
+        t,
+        unexplained,
+    };
+    let executive_summary = executive_summary(&w, &health);
+    let what_went_well = went_well(&w, &executive_summary.health_scores);
+    let unexpected_drifts = unexpected_drifts(&w);
+    let cost_analysis = cost_analysis(&w);
+    let slo_compliance_summary = slo_compliance(inp, &w.days);
+    let action_items = action_items(&w, &cost_analysis, &unexpected_drifts);
+    let recommendations = recommendations(&w, &slo_compliance_summary);
+    let mut days_covered = vec![0];
+    days_covered.extend(w.days.iter().map(|d| d.day_number));
+    Retrospective {
+        meta,
+        ga_timestamp: inp.ga.ga_timestamp,
+        days_covered,
+        executive_summary,
+        what_went_well,
+        what_could_be_improved: could_be_improved(&w),
+        unexpected_drifts,
+        cost_analysis,
+        slo_compliance_summary,
+        recommendations,
+        action_items,
+        process_improvements: process_improvements(w.reg),
+        rollback_recommendation: w.reg.rollback_recommendation.clone(),
+    }
+}
 
+/// What every section reads: the inputs, sorted, with the events a restart
+/// does not explain.
+struct Week<'a> {
+    inp: &'a RetroInputs<'a>,
+    days: Vec<&'a StabilitySummary>,
+    reg: &'a RegressionSummary,
+    t: &'a Thresholds,
+    unexplained: Vec<&'a AnomalyEvent>,
+}
+
+/// Verdict, headline and the daily scores.
+fn executive_summary(w: &Week<'_>, health: &[&HealthReport]) -> ExecutiveSummary {
+    let reg = w.reg;
+    let t = w.t;
     let scores: Vec<DayHealth> = health
         .iter()
         .map(|h| DayHealth {
             day: h.day_number,
             score: h.health_score,
-            status: format!("{:?}", h.status).to_lowercase(),
+            status: crate::model::serde_name(&h.status),
         })
         .collect();
     let avg = (!scores.is_empty())
@@ -187,7 +238,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     let headline = match verdict {
         Verdict::Healthy => format!(
             "The release held its GA baseline for {} days: no regression, lowest health score {}.",
-            days.len(),
+            w.days.len(),
             low.map_or("n/a".into(), |l| format!("{l:.1}"))
         ),
         Verdict::Drifting => format!(
@@ -211,10 +262,25 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         ),
     };
 
-    // What went well: services and SLOs that held.
+    ExecutiveSummary {
+        verdict,
+        headline,
+        health_scores: scores,
+        average_health: avg,
+        lowest_health: low,
+        regressions_by_severity: reg.severity_counts.clone(),
+        anomaly_incidents: incident_count(w.unexplained.iter().copied()),
+        restart_explained_events: w.inp.events.len() - w.unexplained.len(),
+        rollback_recommended,
+    }
+}
+
+/// Services that held their baseline, excellent days, a quiet detector.
+fn went_well(w: &Week<'_>, scores: &[DayHealth]) -> Vec<Finding> {
+    let days = &w.days;
     let mut well = Vec::new();
-    for s in &inp.ga.summary.services {
-        let regressed = reg.regressions.iter().any(|r| r.service == s.service);
+    for s in &w.inp.ga.summary.services {
+        let regressed = w.reg.regressions.iter().any(|r| r.service == s.service);
         let flagged_days: usize = days
             .iter()
             .filter(|d| {
@@ -237,7 +303,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
                 statement: format!("{} stayed at its GA baseline all week.", s.service),
                 evidence: format!(
                     "no significant drift of medium severity or worse on any of {} days; p99 at GA {} and at worst {}.",
-                    days.len(),
+                    w.days.len(),
                     Kpi::P99LatencyMs.format(s.kpis.get(&Kpi::P99LatencyMs).copied().unwrap_or(f64::NAN)),
                     Kpi::P99LatencyMs.format(worst)
                 ),
@@ -246,7 +312,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     }
     let excellent = scores
         .iter()
-        .filter(|s| s.score >= t.health_excellent)
+        .filter(|s| s.score >= w.t.health_excellent)
         .count();
     if excellent > 0 {
         well.push(Finding {
@@ -264,25 +330,23 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             ),
         });
     }
-    // Events a restart explains are reported as restarts, not incidents.
-    let unexplained: Vec<&AnomalyEvent> = inp
-        .events
-        .iter()
-        .filter(|e| e.restart_at.is_none())
-        .collect();
-    if unexplained.is_empty() {
+    if w.unexplained.is_empty() {
         well.push(Finding {
             statement: "The anomaly detector raised no incident.".into(),
             evidence: format!(
                 "anomaly_events.json holds {} event(s), all explained by process restarts.",
-                inp.events.len()
+                w.inp.events.len()
             ),
         });
     }
 
-    // What could be improved: regressions and transient incidents.
+    well
+}
+
+/// Regressions, transient problems and noisy services.
+fn could_be_improved(w: &Week<'_>) -> Vec<Finding> {
     let mut improve = Vec::new();
-    for r in &reg.regressions {
+    for r in &w.reg.regressions {
         improve.push(Finding {
             statement: format!(
                 "{} {} regressed ({}).",
@@ -293,7 +357,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             evidence: r.explanation.clone(),
         });
     }
-    for r in &reg.transient_issues {
+    for r in &w.reg.transient_issues {
         improve.push(Finding {
             statement: format!(
                 "{} {} had a transient problem that recovered.",
@@ -303,15 +367,16 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         });
     }
     let mut by_service: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &unexplained {
+    for e in &w.unexplained {
         by_service.entry(e.service.as_str()).or_default();
     }
     for n in by_service.iter_mut() {
-        *n.1 = incident_count(unexplained.iter().copied().filter(|e| e.service == *n.0));
+        *n.1 = incident_count(w.unexplained.iter().copied().filter(|e| e.service == *n.0));
     }
     for (svc, n) in &by_service {
         if *n >= 5 {
-            let worst = unexplained
+            let worst = w
+                .unexplained
                 .iter()
                 .filter(|e| e.service == *svc)
                 .max_by(|a, b| a.score.total_cmp(&b.score));
@@ -324,9 +389,14 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         }
     }
 
-    // Unexpected drifts: significant changes that are not regressions.
+    improve
+}
+
+/// Significant changes on the last day that are not regressions.
+fn unexpected_drifts(w: &Week<'_>) -> Vec<Finding> {
+    let reg = w.reg;
     let mut drifts = Vec::new();
-    if let Some(last) = days.last() {
+    if let Some(last) = w.days.last() {
         for c in last
             .metrics_comparison
             .iter()
@@ -340,8 +410,8 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
                 continue;
             }
             if c.status == DriftStatus::Improved
-                || (c.drift_percent.abs() >= t.drift_medium_pct
-                    && c.p_value.is_some_and(|p| p < t.significance_alpha))
+                || (c.drift_percent.abs() >= w.t.drift_medium_pct
+                    && c.p_value.is_some_and(|p| p < w.t.significance_alpha))
             {
                 drifts.push(Finding {
                     statement: format!(
@@ -354,10 +424,22 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         }
     }
 
-    // Cost.
-    let ga_cost = inp.ga.summary.cost_per_day_usd;
-    let last_cost = days.last().map_or(ga_cost, |d| d.summary.cost_per_day_usd);
-    let week_cost = ga_cost + days.iter().map(|d| d.summary.cost_per_day_usd).sum::<f64>();
+    drifts
+}
+
+/// Cost at GA, on the last day and over the week, per service.
+fn cost_analysis(w: &Week<'_>) -> CostAnalysis {
+    let (inp, days) = (w.inp, &w.days);
+    let ga_cost = w.inp.ga.summary.cost_per_day_usd;
+    let last_cost = w
+        .days
+        .last()
+        .map_or(ga_cost, |d| d.summary.cost_per_day_usd);
+    let week_cost = ga_cost
+        + w.days
+            .iter()
+            .map(|d| d.summary.cost_per_day_usd)
+            .sum::<f64>();
     let services: Vec<ServiceCost> = inp
         .ga
         .summary
@@ -387,24 +469,25 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     let mover = services
         .iter()
         .max_by(|a, b| a.change_percent.abs().total_cmp(&b.change_percent.abs()));
-    let cost = CostAnalysis {
+    CostAnalysis {
         ga_cost_per_day_usd: ga_cost,
         last_cost_per_day_usd: last_cost,
         change_percent: change,
         week_cost_usd: week_cost,
         statement: format!(
             "Estimated cost went from ${ga_cost:.2}/day at GA to ${last_cost:.2}/day ({change:+.1} %), ${week_cost:.2} over the {} days{}.",
-            days.len() + 1,
+            w.days.len() + 1,
             mover.map_or(String::new(), |m| format!("; the largest change is {} ({:+.1} %)", m.service, m.change_percent))
         ),
         services,
-    };
+    }
+}
 
-    let slo = slo_compliance(inp, &days);
-
-    // Action items.
+/// P0 to P3 items: rollback, one per service and cause, post-mortems, cost, drifts.
+fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<ActionItem> {
+    let reg = w.reg;
     let mut items = Vec::new();
-    if rollback_recommended {
+    if reg.rollback_recommendation.recommended {
         items.push(ActionItem {
             priority: "P0".into(),
             description: "Roll the release back (or hold the rollout) until the critical regressions are fixed.".into(),
@@ -453,7 +536,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
                 r.service,
                 r.kpi,
                 sev,
-                format!("{:?}", r.pattern).to_lowercase()
+                crate::model::serde_name(&r.pattern)
             ),
             service: Some(r.service.clone()),
             evidence: r.explanation.clone(),
@@ -476,7 +559,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
             evidence: cost.statement.clone(),
         });
     }
-    for f in &drifts {
+    for f in drifts {
         items.push(ActionItem {
             priority: "P3".into(),
             description: format!("Explain the unexpected drift: {}", f.statement),
@@ -487,8 +570,14 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
     // Same priority: most severe evidence first, by regression order already.
     items.sort_by_key(|i| i.priority.clone());
 
+    items
+}
+
+/// What to do next, from the regressions' patterns and the SLO week.
+fn recommendations(w: &Week<'_>, slo: &SloCompliance) -> Vec<String> {
+    let reg = w.reg;
     let mut recs: Vec<String> = Vec::new();
-    if rollback_recommended {
+    if reg.rollback_recommendation.recommended {
         recs.push("Do not promote this release further until the P0 items are closed; re-run the watch on the fixed build.".into());
     }
     // One recommendation per service and step day, naming every KPI that stepped.
@@ -522,6 +611,11 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         recs.push("Keep the release; carry the GA baseline forward as the reference for the next release.".into());
     }
 
+    recs
+}
+
+/// How to run the next watch better.
+fn process_improvements(reg: &RegressionSummary) -> Vec<String> {
     let mut process = vec![
         "Run the GA-day collection at the end of day 0 so the baseline covers a full daily cycle.".to_string(),
         "Keep anomaly detection running continuously (the Deployment/systemd unit) rather than once a day, so incidents are caught within minutes.".to_string(),
@@ -537,33 +631,7 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         process.push("A regression began after day 1: record every deploy and config change during the watch so a changepoint can be matched to its cause.".into());
     }
 
-    let mut days_covered = vec![0];
-    days_covered.extend(days.iter().map(|d| d.day_number));
-    Retrospective {
-        meta,
-        ga_timestamp: inp.ga.ga_timestamp,
-        days_covered,
-        executive_summary: ExecutiveSummary {
-            verdict,
-            headline,
-            health_scores: scores,
-            average_health: avg,
-            lowest_health: low,
-            regressions_by_severity: reg.severity_counts.clone(),
-            anomaly_incidents: incident_count(unexplained.iter().copied()),
-            restart_explained_events: inp.events.len() - unexplained.len(),
-            rollback_recommended,
-        },
-        what_went_well: well,
-        what_could_be_improved: improve,
-        unexpected_drifts: drifts,
-        cost_analysis: cost,
-        slo_compliance_summary: slo,
-        recommendations: recs,
-        action_items: items,
-        process_improvements: process,
-        rollback_recommendation: reg.rollback_recommendation.clone(),
-    }
+    process
 }
 
 /// The week against each service's objectives, with pre-existing conditions

@@ -130,6 +130,21 @@ pub enum DockerApiError {
     Signal(std::io::Error),
 }
 
+impl DockerApiError {
+    /// True when the settings themselves are wrong (a usage error for a CLI),
+    /// as opposed to a failure while running.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            DockerApiError::InvalidListen { .. }
+                | DockerApiError::UnsupportedDockerHost(_)
+                | DockerApiError::InvalidConfig(_)
+                | DockerApiError::EmptyToken(_)
+                | DockerApiError::AmbiguousToken
+        )
+    }
+}
+
 /// Runs the proxy until SIGTERM/SIGINT, then drains in-flight requests.
 pub fn run(args: ProxySettings) -> Result<(), DockerApiError> {
     let config = Config::from_args(&args)?;
