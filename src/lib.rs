@@ -1,9 +1,11 @@
 //! tars: watches a release through its first week in production.
 //!
-//! The library holds all logic; the `tars` binary and its six aliases only parse
-//! arguments and call [`cli::run`]. Pure analysis ([`stats`], [`drift`],
-//! [`health`], [`regression`], [`retro`]) takes plain data and returns plain
-//! data; I/O lives at the edges ([`io`], [`source`], [`prom`], [`docker_api`]).
+//! This crate is the command line and its edges: flags and configuration
+//! ([`cli`], [`config`]), each stage wired to its files ([`pipeline`], [`io`]),
+//! renderers ([`render`]), the Prometheus adapter ([`prom`]), the simulator
+//! ([`source::sim`]) and notifications ([`notify`]). The analysis itself is
+//! the pure `tars-core` crate (re-exported here as [`drift`], [`slo`],
+//! [`health`], [`regression`], [`retro`], ...); see docs/architecture.md.
 
 pub mod anomaly;
 pub mod config;
@@ -21,3 +23,4 @@ pub mod cli;
 pub mod notify;
 pub mod pipeline;
 pub mod schema;
+pub mod text;

@@ -6,10 +6,11 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::slack::one_line;
-use super::{client, read_json, runtime, secret, truncate, GithubArgs, NotifyError};
+use super::{client, read_json, runtime, secret, GithubArgs, NotifyError};
 use crate::pipeline::layout;
 use crate::retro::{ActionItem, Retrospective};
+use crate::text::one_line;
+use crate::text::truncate;
 
 const TITLE_MAX: usize = 100;
 /// Rate-limit retries per request; each waits Retry-After (capped), so the
@@ -83,7 +84,7 @@ pub(super) fn run(a: GithubArgs) -> Result<(), NotifyError> {
         return Err(NotifyError::Usage("--label must not be empty".into()));
     }
     let path = a.data_dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-    let retro: Retrospective = read_json(&path)?;
+    let retro: Retrospective = read_json(&path, "retrospective")?;
     let plans = plan(&retro, min, &a.label);
     if a.dry_run {
         for p in &plans {

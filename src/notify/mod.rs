@@ -88,11 +88,9 @@ pub enum NotifyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a valid artifact: {source}")]
-    Parse {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    /// An input artifact is missing, unreadable or malformed.
+    #[error("{0}")]
+    Artifact(String),
     #[error("{0}")]
     Usage(String),
     #[error("Slack webhook {url}: {detail}")]
@@ -114,15 +112,9 @@ pub fn run(args: NotifyArgs) -> Result<(), NotifyError> {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, NotifyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| NotifyError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|source| NotifyError::Parse {
-        path: path.to_path_buf(),
-        source,
-    })
+/// An artifact, read as every stage reads it (schema version checked).
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, NotifyError> {
+    crate::io::read_json(path, what).map_err(|e| NotifyError::Artifact(e.to_string()))
 }
 
 /// A secret from a file, else from an environment variable; trimmed, never empty.
@@ -157,14 +149,4 @@ fn client() -> Result<reqwest::Client, NotifyError> {
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| NotifyError::Usage(format!("cannot build the HTTP client: {e}")))
-}
-
-/// Cuts `s` to at most `max` characters on a char boundary, marking the cut.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }

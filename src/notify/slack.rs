@@ -2,10 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::{client, read_json, runtime, secret, truncate, NotifyError, SlackArgs, What};
+use super::{client, read_json, runtime, secret, NotifyError, SlackArgs, What};
 use crate::health::HealthReport;
 use crate::pipeline::layout;
 use crate::retro::Retrospective;
+use crate::text::{one_line, truncate};
 
 /// Slack rejects section texts longer than 3000 characters.
 const SECTION_MAX: usize = 2900;
@@ -15,7 +16,7 @@ pub(super) fn run(a: SlackArgs) -> Result<(), NotifyError> {
     let payload = match a.what {
         What::Retro => {
             let path = a.data_dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-            retro_payload(&read_json(&path)?)
+            retro_payload(&read_json(&path, "retrospective")?)
         }
         What::Health => {
             let day = a.day_number.ok_or_else(|| {
@@ -29,7 +30,7 @@ pub(super) fn run(a: SlackArgs) -> Result<(), NotifyError> {
             let dir = a.data_dir.join(layout::HEALTH_DIR);
             let path = layout::find_day(&dir, day, "HEALTH.json")
                 .unwrap_or_else(|| dir.join(layout::day_health(day)));
-            health_payload(&read_json(&path)?)
+            health_payload(&read_json(&path, "health report")?)
         }
     };
     if a.dry_run {
@@ -92,10 +93,6 @@ fn post(url: &str, payload: &Value) -> Result<(), NotifyError> {
             one_line(&body, 200)
         )))
     })
-}
-
-pub(super) fn one_line(s: &str, max: usize) -> String {
-    truncate(&s.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
 fn section(text: &str) -> Value {

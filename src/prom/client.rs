@@ -371,11 +371,7 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     one_line(&parts.join(": "))
 }
 
-/// Collapses whitespace (server messages may span lines) and bounds length.
+/// A server's message as one bounded line.
 pub(crate) fn one_line(s: &str) -> String {
-    let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if out.chars().count() > 400 {
-        out = out.chars().take(400).collect::<String>() + "...";
-    }
-    out
+    crate::text::one_line(s, 400)
 }
