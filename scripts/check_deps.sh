@@ -25,5 +25,6 @@ io_and_cli=(clap tokio reqwest axum hyper minijinja comfy-table bollard)
 check tars-stats "${io_and_cli[@]}" serde tars-core tars-detector
 check tars-detector "${io_and_cli[@]}" tars-core
 check tars-core "${io_and_cli[@]}"
+check tars-sim "${io_and_cli[@]}"
 check tars-docker-api clap tars tars-core tars-detector tars-stats
 exit "$fail"

@@ -93,7 +93,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "./tars-demo")]
     pub data_dir: PathBuf,
     /// Which simulated release to watch.
-    #[arg(long, value_enum, default_value = "regressions")]
+    #[arg(long, default_value = "regressions", value_parser = scenario_parser())]
     pub scenario: Scenario,
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
@@ -269,6 +269,13 @@ pub struct SchemaArgs {
     /// Print the Markdown field reference (docs/artifacts.md) instead.
     #[arg(long)]
     pub markdown: bool,
+}
+
+/// `--scenario`: the simulator's own names, listed in `--help`.
+fn scenario_parser() -> impl clap::builder::TypedValueParser<Value = Scenario> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Scenario::ALL.map(|s| s.name()))
+        .map(|name| Scenario::from_name(&name).unwrap_or(Scenario::Regressions))
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {

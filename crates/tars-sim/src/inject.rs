@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Injection, InjectionKind, Scenario};
-use crate::model::Kpi;
+use tars_core::model::Kpi;
 
 pub(super) fn injections(scenario: Scenario, ga: DateTime<Utc>) -> Vec<Injection> {
     let at = |day: i64, h: i64, m: i64| {

@@ -29,9 +29,9 @@ use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{MetricsSource, SourceError, WindowKpis};
-use crate::model::{Kpi, KpiValues, Series, Window};
-use crate::stats::lognormal_mixture_quantile;
+use tars_core::model::{Kpi, KpiValues, Series, Window};
+use tars_core::source::{MetricsSource, SourceError, WindowKpis};
+use tars_stats::lognormal_mixture_quantile;
 
 pub use spec::{parse_spec, SimSpec, RESOLUTIONS};
 
@@ -44,9 +44,7 @@ pub const DEFAULT_RESOLUTION_SECS: u32 = 60;
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// The scenarios the simulator knows.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// Nothing injected: noise, seasonality and the odd restart only.
