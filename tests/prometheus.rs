@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use prom_support::{self as sp, Misbehave};
 use tars::model::{Kpi, KpiValues, Series, Window, OVERALL};
-use tars::prom::{self, PromArgs, PromConfig};
+use tars::prom::{self, Connection, PromConfig};
 use tars::source::{MetricsSource, SourceError, WindowKpis};
 
 /// Latency percentiles: absolute tolerance (ms). Everything else: relative.
@@ -75,10 +75,10 @@ fn report(backend: &str, worst: &Worst) {
     }
 }
 
-fn record_args(dir: &Path) -> PromArgs {
-    PromArgs {
+fn record_args(dir: &Path) -> Connection {
+    Connection {
         record: Some(dir.to_path_buf()),
-        ..PromArgs::default()
+        ..Connection::default()
     }
 }
 
@@ -218,7 +218,7 @@ fn check_backend(server: &sp::Server) {
         max_points_per_request: 40,
         ..PromConfig::default()
     };
-    let split = prom::connect(&server.url, &PromArgs::default(), &small).expect("connect");
+    let split = prom::connect(&server.url, &Connection::default(), &small).expect("connect");
     let whole = src.kpi_series(Kpi::CpuCores, &day4, 900).expect("whole");
     let parts = split.kpi_series(Kpi::CpuCores, &day4, 900).expect("split");
     assert_eq!(series_text(&whole), series_text(&parts));
@@ -272,14 +272,14 @@ fn check_backend(server: &sp::Server) {
     assert_eq!(names, vec!["api-gateway", "auth", "checkout", "search"]);
 
     // kpi check: valid templates; the history is old, so no data "now".
-    let table = prom::kpi_check(&server.url, &PromArgs::default(), &cfg).expect("kpi check");
+    let table = prom::kpi_check(&server.url, &Connection::default(), &cfg).expect("kpi check");
     for kpi in Kpi::ALL {
         assert!(table.contains(kpi.name()), "{table}");
     }
     assert!(table.contains("NO DATA"), "{table}");
     let mut broken = PromConfig::default();
     broken.queries.p95_latency_ms = "histogram_quantile(0.95, sum by (le) (".into();
-    let err = prom::kpi_check(&server.url, &PromArgs::default(), &broken).expect_err("syntax");
+    let err = prom::kpi_check(&server.url, &Connection::default(), &broken).expect_err("syntax");
     let msg = err.to_string();
     assert!(
         msg.contains("p95_latency_ms") && msg.contains("not valid PromQL"),
@@ -290,7 +290,7 @@ fn check_backend(server: &sp::Server) {
     // A server-side PromQL error names the KPI, the query and the server.
     let mut bad = PromConfig::default();
     bad.queries.cpu_cores = "sum by ({group}) (rate(process_cpu_seconds_total[{range}]) +)".into();
-    let src_bad = prom::connect(&server.url, &PromArgs::default(), &bad).expect("connect");
+    let src_bad = prom::connect(&server.url, &Connection::default(), &bad).expect("connect");
     let err = src_bad
         .window_kpis(&Window::day(ga, 1))
         .expect_err("bad query");
@@ -308,7 +308,7 @@ fn check_backend(server: &sp::Server) {
         selector: r#"service="no-such-service""#.into(),
         ..PromConfig::default()
     };
-    let src_none = prom::connect(&server.url, &PromArgs::default(), &none).expect("connect");
+    let src_none = prom::connect(&server.url, &Connection::default(), &none).expect("connect");
     let err = src_none
         .window_kpis(&Window::day(ga, 1))
         .expect_err("no data");
@@ -660,7 +660,7 @@ const OK_VECTOR: &str = r#"{"status":"success","data":{"resultType":"vector","re
 fn refused_connection_is_one_line() {
     let port = sp::free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let src = prom::connect(&url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&url, &Connection::default(), &fast_cfg()).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("refused");
     let msg = one_line_naming(&err, &url, &["KPI", "query `"]);
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
@@ -673,7 +673,7 @@ fn dns_failure_is_one_line() {
         retries: 0,
         ..fast_cfg()
     };
-    let src = prom::connect(url, &PromArgs::default(), &cfg).expect("connect");
+    let src = prom::connect(url, &Connection::default(), &cfg).expect("connect");
     let err = src
         .kpi_series(Kpi::ErrorRate, &day1(), 900)
         .expect_err("dns");
@@ -683,11 +683,14 @@ fn dns_failure_is_one_line() {
 #[test]
 fn hanging_server_times_out() {
     let fake = sp::fake_server(vec![Misbehave::Hang(Duration::from_secs(30))]);
-    let args = PromArgs {
-        query_timeout_secs: Some(1),
-        ..PromArgs::default()
-    };
-    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let cfg = prom::resolve(
+        &prom::Overrides {
+            query_timeout_secs: Some(1),
+            ..prom::Overrides::default()
+        },
+        &fast_cfg(),
+    );
+    let src = prom::connect(&fake.url, &Connection::default(), &cfg).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("hang");
     one_line_naming(&err, &fake.url, &["timed out", "query `"]);
     // Timeouts are not retried: one request per query at most.
@@ -697,12 +700,15 @@ fn hanging_server_times_out() {
 #[test]
 fn total_timeout_bounds_a_whole_call() {
     let fake = sp::fake_server(vec![Misbehave::Hang(Duration::from_secs(30))]);
-    let args = PromArgs {
-        query_timeout_secs: Some(20),
-        total_timeout_secs: Some(1),
-        ..PromArgs::default()
-    };
-    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let cfg = prom::resolve(
+        &prom::Overrides {
+            query_timeout_secs: Some(20),
+            total_timeout_secs: Some(1),
+            ..prom::Overrides::default()
+        },
+        &fast_cfg(),
+    );
+    let src = prom::connect(&fake.url, &Connection::default(), &cfg).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("total timeout");
     one_line_naming(&err, &fake.url, &["total-timeout-secs"]);
 }
@@ -717,11 +723,11 @@ fn server_error_is_retried_then_succeeds() {
         ),
         Misbehave::Reply(200, OK_VECTOR.into()),
     ]);
-    let args = PromArgs {
-        max_concurrency: Some(1),
-        ..PromArgs::default()
+    let one_at_a_time = PromConfig {
+        max_concurrency: 1,
+        ..fast_cfg()
     };
-    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &one_at_a_time).expect("connect");
     let got = src.window_kpis(&day1()).expect("retried");
     assert_eq!(got.services["a"][&Kpi::CpuCores], 5.0);
     assert_eq!(got.restarts["a"], 5);
@@ -733,7 +739,7 @@ fn persistent_server_error_is_reported_after_retries() {
         502,
         "<html>bad gateway</html>".into(),
     )]);
-    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
     let err = src
         .kpi_series(Kpi::P99LatencyMs, &day1(), 900)
         .expect_err("502");
@@ -749,7 +755,7 @@ fn persistent_server_error_is_reported_after_retries() {
 fn promql_error_shows_the_server_message() {
     let body = r#"{"status":"error","errorType":"bad_data","error":"1:12: parse error: unexpected \"}\""}"#;
     let fake = sp::fake_server(vec![Misbehave::Reply(400, body.into())]);
-    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
     let err = src
         .kpi_series(Kpi::ThroughputRps, &day1(), 900)
         .expect_err("400");
@@ -774,10 +780,10 @@ fn unauthorized_is_reported_with_a_hint() {
     let dir = tempfile::tempdir().expect("temp dir");
     let token = dir.path().join("token");
     std::fs::write(&token, "secret-token\n").expect("token");
-    let args = PromArgs {
+    let args = Connection {
         bearer_token_file: Some(token),
         headers: vec!["X-Scope-OrgID: team-a".into()],
-        ..PromArgs::default()
+        ..Connection::default()
     };
     let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("401");
@@ -801,7 +807,7 @@ fn garbage_and_wrong_shapes_are_reported() {
         "",
     ] {
         let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
-        let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+        let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
         let err = src.window_kpis(&day1()).expect_err("garbage");
         assert!(matches!(err, SourceError::Response { .. }), "{body}: {err}");
         one_line_naming(&err, &fake.url, &["KPI", "query `"]);
@@ -814,7 +820,7 @@ fn nan_and_inf_samples_are_left_out_with_a_warning() {
         {"metric":{"service":"a"},"value":[1,"NaN"]},{"metric":{"service":"b"},"value":[1,"+Inf"]},
         {"metric":{"service":"c"},"value":[1,"2"]}]}}"#;
     let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
-    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
     let got = src.window_kpis(&day1()).expect("answer");
     assert!(!got.services.contains_key("a"));
     assert!(!got.services.contains_key("b"));
@@ -838,7 +844,7 @@ fn nan_and_inf_samples_are_left_out_with_a_warning() {
         .replace("TS1", &(w.start_secs() + 900).to_string())
         .replace("TS2", &(w.start_secs() + 1800).to_string());
     let fake = sp::fake_server(vec![Misbehave::Reply(200, range)]);
-    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
     let s = src.kpi_series(Kpi::CpuCores, &w, 900).expect("series");
     assert_eq!(s[0].points.len(), 96);
     assert!(s[0].points[0].1.is_nan());
@@ -850,7 +856,7 @@ fn nan_and_inf_samples_are_left_out_with_a_warning() {
 fn empty_result_is_no_data() {
     let body = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
     let fake = sp::fake_server(vec![Misbehave::Reply(200, body.into())]);
-    let src = prom::connect(&fake.url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&fake.url, &Connection::default(), &fast_cfg()).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("empty");
     assert!(matches!(err, SourceError::NoData { .. }), "{err}");
     one_line_naming(&err, &fake.url, &["KPI availability", "query `"]);
@@ -870,17 +876,17 @@ fn replay_of_a_missing_recording_is_one_line() {
 fn bad_flags_are_config_errors() {
     let cfg = PromConfig::default();
     for args in [
-        PromArgs {
+        Connection {
             headers: vec!["no colon".into()],
-            ..PromArgs::default()
+            ..Connection::default()
         },
-        PromArgs {
+        Connection {
             bearer_token_file: Some("/nonexistent/token".into()),
-            ..PromArgs::default()
+            ..Connection::default()
         },
-        PromArgs {
+        Connection {
             ca_file: Some("/nonexistent/ca.pem".into()),
-            ..PromArgs::default()
+            ..Connection::default()
         },
     ] {
         let Err(err) = prom::connect("http://127.0.0.1:9", &args, &cfg) else {
@@ -888,7 +894,7 @@ fn bad_flags_are_config_errors() {
         };
         assert!(matches!(err, SourceError::Config(_)), "{err}");
     }
-    let Err(err) = prom::connect("ftp://x", &PromArgs::default(), &cfg) else {
+    let Err(err) = prom::connect("ftp://x", &Connection::default(), &cfg) else {
         panic!("ftp must be refused")
     };
     assert!(matches!(err, SourceError::Config(_)), "{err}");
@@ -899,7 +905,7 @@ fn tls_error_is_one_line() {
     // A plain-HTTP server spoken to over https: the handshake fails.
     let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
     let url = fake.url.replace("http://", "https://");
-    let src = prom::connect(&url, &PromArgs::default(), &fast_cfg()).expect("connect");
+    let src = prom::connect(&url, &Connection::default(), &fast_cfg()).expect("connect");
     let err = src.window_kpis(&day1()).expect_err("tls");
     assert!(matches!(err, SourceError::Request { .. }), "{err}");
     one_line_naming(&err, &url, &["KPI", "query `"]);
@@ -911,13 +917,16 @@ fn basic_auth_password_comes_from_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "s3cret\n").expect("password");
-    let args = PromArgs {
+    let args = Connection {
         basic_auth_user: Some("tars".into()),
         basic_auth_password_file: Some(pw),
-        max_concurrency: Some(1),
-        ..PromArgs::default()
+        ..Connection::default()
     };
-    let src = prom::connect(&fake.url, &args, &fast_cfg()).expect("connect");
+    let one_at_a_time = PromConfig {
+        max_concurrency: 1,
+        ..fast_cfg()
+    };
+    let src = prom::connect(&fake.url, &args, &one_at_a_time).expect("connect");
     src.window_kpis(&day1()).expect("answer");
     let reqs = fake.requests.lock().expect("requests").clone();
     // base64("tars:s3cret")

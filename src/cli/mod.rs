@@ -4,6 +4,7 @@
 
 mod commands;
 pub mod docker_api;
+pub mod prom_args;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
@@ -17,9 +18,10 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::Window;
 use crate::pipeline::{self, layout};
-use crate::prom::{self, PromArgs};
+use crate::prom;
 use crate::source::sim::{parse_spec, Scenario, DEFAULT_SEED};
 use crate::source::MetricsSource;
+pub use prom_args::PromArgs;
 
 /// The GA instant of `tars demo`'s simulated release (only the demo has one
 /// built in: every other command needs `--ga-timestamp` or a baseline).
@@ -315,10 +317,12 @@ pub fn open_source(
         let url = url.ok_or_else(|| {
             Error::Usage("--source prometheus needs --prometheus-url (or PROMETHEUS_URL)".into())
         })?;
-        return Ok(prom::connect(url, &args.prom, &cfg.prometheus)?);
+        let resolved = prom::resolve(&args.prom.overrides(), &cfg.prometheus);
+        return Ok(prom::connect(url, &args.prom.connection(), &resolved)?);
     }
     if let Some(dir) = spec.strip_prefix("file:") {
-        return Ok(prom::replay(Path::new(dir), &cfg.prometheus)?);
+        let resolved = prom::resolve(&args.prom.overrides(), &cfg.prometheus);
+        return Ok(prom::replay(Path::new(dir), &resolved)?);
     }
     if spec == "sim" || spec.starts_with("sim:") {
         let sim = parse_spec(&spec).map_err(|e| Error::Usage(format!("--source: {e}")))?;
@@ -397,7 +401,11 @@ pub fn execute(cli: Cli) -> Result<()> {
             let url = source.prometheus_url.as_deref().ok_or_else(|| {
                 Error::Usage("kpi check needs --prometheus-url (or PROMETHEUS_URL)".into())
             })?;
-            println!("{}", prom::kpi_check(url, &source.prom, &cfg.prometheus)?);
+            let resolved = prom::resolve(&source.prom.overrides(), &cfg.prometheus);
+            println!(
+                "{}",
+                prom::kpi_check(url, &source.prom.connection(), &resolved)?
+            );
             Ok(())
         }
         Command::Schema(a) if a.markdown => {

@@ -17,6 +17,7 @@ pub mod regression;
 pub mod retro;
 pub mod slo;
 pub mod source;
+pub mod text;
 pub mod thresholds;
 
 pub(crate) use tars_stats as stats;

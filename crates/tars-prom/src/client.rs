@@ -7,8 +7,8 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::{PromArgs, PromConfig};
-use crate::source::SourceError;
+use super::{Connection, PromConfig};
+use tars_core::source::SourceError;
 
 /// One HTTP answer, kept raw so that it can be recorded verbatim.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ fn non_empty_env(name: &str) -> Option<String> {
 }
 
 impl Transport {
-    pub fn live(url: &str, args: &PromArgs, cfg: &PromConfig) -> Result<Transport, SourceError> {
+    pub fn live(url: &str, args: &Connection, cfg: &PromConfig) -> Result<Transport, SourceError> {
         let trimmed = url.trim().trim_end_matches('/');
         let mut base = url::Url::parse(&format!("{trimmed}/"))
             .map_err(|e| SourceError::Config(format!("--prometheus-url {url}: {e}")))?;
@@ -373,5 +373,5 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A server's message as one bounded line.
 pub(crate) fn one_line(s: &str) -> String {
-    crate::text::one_line(s, 400)
+    tars_core::text::one_line(s, 400)
 }

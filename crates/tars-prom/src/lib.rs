@@ -7,6 +7,7 @@
 //! `[prometheus.queries]` section, not code.
 
 mod client;
+#[cfg(feature = "backfill")]
 pub mod gen;
 mod parse;
 mod source;
@@ -15,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Kpi;
-use crate::source::{MetricsSource, SourceError};
+use tars_core::model::Kpi;
+use tars_core::source::{MetricsSource, SourceError};
 
 pub use parse::{read_query_range_file, read_query_range_file_grouped};
 
@@ -178,67 +179,59 @@ impl PromConfig {
     }
 }
 
-/// Connection flags for a Prometheus-compatible server. Secrets come from
-/// files or the environment only, never from a flag value visible in `ps`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct PromArgs {
+/// How to reach the server, beyond its URL. Secrets come from files or the
+/// environment only, never from a value visible in `ps`; the command line
+/// fills this from its flags.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
     /// File holding a bearer token (else $PROMETHEUS_BEARER_TOKEN is used).
-    #[arg(long, env = "PROMETHEUS_BEARER_TOKEN_FILE", value_name = "FILE")]
     pub bearer_token_file: Option<PathBuf>,
     /// User for HTTP basic auth; the password comes from
-    /// --basic-auth-password-file or $PROMETHEUS_BASIC_AUTH_PASSWORD.
-    #[arg(long, env = "PROMETHEUS_BASIC_AUTH_USER", value_name = "USER")]
+    /// `basic_auth_password_file` or $PROMETHEUS_BASIC_AUTH_PASSWORD.
     pub basic_auth_user: Option<String>,
     /// File holding the basic-auth password.
-    #[arg(long, env = "PROMETHEUS_BASIC_AUTH_PASSWORD_FILE", value_name = "FILE")]
     pub basic_auth_password_file: Option<PathBuf>,
     /// PEM bundle of extra CA certificates to trust.
-    #[arg(long, env = "PROMETHEUS_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Extra request header, e.g. 'X-Scope-OrgID: team-a' (repeatable).
-    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    /// Extra request headers, `NAME: VALUE`.
     pub headers: Vec<String>,
-    /// Timeout of one HTTP request, seconds [default: from tars.toml, 30].
-    #[arg(long, env = "PROMETHEUS_QUERY_TIMEOUT_SECS", value_name = "SECS")]
-    pub query_timeout_secs: Option<u64>,
-    /// Timeout of all the queries one step makes, seconds [default: 300].
-    #[arg(long, env = "PROMETHEUS_TOTAL_TIMEOUT_SECS", value_name = "SECS")]
-    pub total_timeout_secs: Option<u64>,
-    /// Queries in flight at once [default: 4].
-    #[arg(long, env = "PROMETHEUS_MAX_CONCURRENCY", value_name = "N")]
-    pub max_concurrency: Option<usize>,
-    /// Save every query and its raw response under DIR (replay with
-    /// `--source file:DIR`).
-    #[arg(long, value_name = "DIR")]
+    /// Save every query and its raw response under this directory.
     pub record: Option<PathBuf>,
 }
 
-/// The file's `[prometheus]` settings with the flags' overrides applied:
-/// resolved once, here, so that the client's timeout and the `timeout=` the
+/// Overrides of `[prometheus]` given on the command line or in the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub query_timeout_secs: Option<u64>,
+    pub total_timeout_secs: Option<u64>,
+    pub max_concurrency: Option<usize>,
+}
+
+/// The file's `[prometheus]` settings with the overrides applied: resolved
+/// once, by the caller, so that the client's timeout and the `timeout=` the
 /// server is asked to honour can never disagree.
-pub fn resolve(args: &PromArgs, cfg: &PromConfig) -> PromConfig {
+pub fn resolve(o: &Overrides, cfg: &PromConfig) -> PromConfig {
     let mut c = cfg.clone();
-    if let Some(t) = args.query_timeout_secs {
+    if let Some(t) = o.query_timeout_secs {
         c.query_timeout_secs = t;
     }
-    if let Some(t) = args.total_timeout_secs {
+    if let Some(t) = o.total_timeout_secs {
         c.total_timeout_secs = t;
     }
-    if let Some(n) = args.max_concurrency {
+    if let Some(n) = o.max_concurrency {
         c.max_concurrency = n;
     }
     c
 }
 
-/// A source reading from the server at `url` (honours `args.record`).
+/// A source reading from the server at `url` (records when `conn.record` is set).
 pub fn connect(
     url: &str,
-    args: &PromArgs,
+    conn: &Connection,
     cfg: &PromConfig,
 ) -> Result<Box<dyn MetricsSource>, SourceError> {
-    let cfg = resolve(args, cfg);
-    let transport = client::Transport::live(url, args, &cfg)?;
-    Ok(Box::new(source::PromSource::new(transport, &cfg)?))
+    let transport = client::Transport::live(url, conn, cfg)?;
+    Ok(Box::new(source::PromSource::new(transport, cfg)?))
 }
 
 /// A source answering from responses recorded with `--record DIR`.
@@ -251,10 +244,9 @@ pub fn replay(dir: &Path, cfg: &PromConfig) -> Result<Box<dyn MetricsSource>, So
 /// server's current time) and returns a table saying whether data exists.
 /// A template with a syntax error is an error; a KPI without data is not
 /// (the table says so and the last line counts them).
-pub fn kpi_check(url: &str, args: &PromArgs, cfg: &PromConfig) -> Result<String, SourceError> {
-    let cfg = resolve(args, cfg);
-    let transport = client::Transport::live(url, args, &cfg)?;
-    let src = source::PromSource::new(transport, &cfg)?;
+pub fn kpi_check(url: &str, conn: &Connection, cfg: &PromConfig) -> Result<String, SourceError> {
+    let transport = client::Transport::live(url, conn, cfg)?;
+    let src = source::PromSource::new(transport, cfg)?;
     src.check()
 }
 
@@ -316,16 +308,16 @@ mod resolve_tests {
             max_concurrency: 4,
             ..PromConfig::default()
         };
-        let flags = PromArgs {
+        let flags = Overrides {
             query_timeout_secs: Some(7),
             max_concurrency: Some(2),
-            ..PromArgs::default()
+            ..Overrides::default()
         };
         let c = resolve(&flags, &file);
         assert_eq!(c.query_timeout_secs, 7);
         assert_eq!(c.max_concurrency, 2);
         // Not given: the file's value stands.
         assert_eq!(c.total_timeout_secs, 300);
-        assert_eq!(resolve(&PromArgs::default(), &file), file);
+        assert_eq!(resolve(&Overrides::default(), &file), file);
     }
 }

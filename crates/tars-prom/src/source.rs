@@ -10,8 +10,8 @@ use futures::stream::{self, StreamExt};
 use super::client::{one_line, GetError, Reply, Transport};
 use super::parse::{service_name, to_series, Envelope, RawSeries};
 use super::PromConfig;
-use crate::model::{Kpi, Series, Window};
-use crate::source::{MetricsSource, SourceError, WindowKpis};
+use tars_core::model::{Kpi, Series, Window};
+use tars_core::source::{MetricsSource, SourceError, WindowKpis};
 
 pub(crate) struct PromSource {
     transport: Transport,

@@ -13,8 +13,8 @@
 
 use std::io::{self, Write};
 
-use crate::source::sim::Simulator;
-use crate::stats::norm_cdf;
+use tars_sim::Simulator;
+use tars_stats::norm_cdf;
 
 /// Text layout of the generated samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

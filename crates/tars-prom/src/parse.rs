@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::model::Series;
-use crate::source::SourceError;
+use tars_core::model::Series;
+use tars_core::source::SourceError;
 
 /// A sample value: Prometheus sends `"1.5"`, `"NaN"`, `"+Inf"`; some exports
 /// write plain numbers.
