@@ -1,4 +1,6 @@
-//! `tars-anomaly-detector`: the same as `tars anomaly-detector`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("anomaly-detector")));
+//! `tars-anomaly-detector`: the same as `tars anomaly-detector` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-anomaly-detector")
 }

@@ -1,4 +1,6 @@
-//! `tars-ga-kpi`: the same as `tars ga-kpi`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("ga-kpi")));
+//! `tars-ga-kpi`: the same as `tars ga-kpi` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-ga-kpi")
 }

@@ -1,4 +1,6 @@
-//! `tars-health-report`: the same as `tars health-report`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("health-report")));
+//! `tars-health-report`: the same as `tars health-report` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-health-report")
 }

@@ -1,4 +1,6 @@
-//! `tars-regression-analyzer`: the same as `tars regression-analyzer`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("regression-analyzer")));
+//! `tars-regression-analyzer`: the same as `tars regression-analyzer` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-regression-analyzer")
 }

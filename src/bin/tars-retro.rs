@@ -1,4 +1,6 @@
-//! `tars-retro`: the same as `tars retro`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("retro")));
+//! `tars-retro`: the same as `tars retro` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-retro")
 }

@@ -1,4 +1,6 @@
-//! `tars-stability-monitor`: the same as `tars stability-monitor`.
-fn main() {
-    std::process::exit(tars::cli::run(Some("stability-monitor")));
+//! `tars-stability-monitor`: the same as `tars stability-monitor` (the seeds' name for it).
+mod alias;
+
+fn main() -> std::process::ExitCode {
+    alias::exec("tars-stability-monitor")
 }

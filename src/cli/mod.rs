@@ -647,6 +647,22 @@ fn demo(a: DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// The subcommands that have a binary of their own under the seeds' names.
+pub const ALIASES: [&str; 6] = [
+    "ga-kpi",
+    "stability-monitor",
+    "anomaly-detector",
+    "health-report",
+    "regression-analyzer",
+    "retro",
+];
+
+/// The subcommand a binary named `bin` stands for (`tars-ga-kpi` → `ga-kpi`).
+pub fn alias_of(bin: &str) -> Option<&'static str> {
+    let sub = bin.strip_prefix("tars-")?;
+    ALIASES.into_iter().find(|a| *a == sub)
+}
+
 /// Entry point of `tars` and its aliases: `alias` is the subcommand an alias
 /// binary stands for (`tars-ga-kpi` → `ga-kpi`). Returns the exit code.
 pub fn run(alias: Option<&str>) -> i32 {
