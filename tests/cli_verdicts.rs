@@ -160,6 +160,37 @@ fn a_day_from_another_source_or_release_is_refused() {
     assert!(before == snapshot(&d));
 }
 
+#[test]
+fn a_day_of_another_release_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    copy_tree(demo(), &d);
+    let p = d.join("stability/day_05_summary.json");
+    let text = fs::read_to_string(&p).unwrap();
+    fs::write(
+        &p,
+        text.replace(
+            "\"ga_timestamp\": \"2025-11-18T00:00:00Z\"",
+            "\"ga_timestamp\": \"2025-12-01T00:00:00Z\"",
+        ),
+    )
+    .unwrap();
+    let before = snapshot(&d);
+    let out = tars()
+        .args(["regression-analyzer", "--data-dir"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("day_05_summary.json: belongs to a release with GA 2025-12-01"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(before == snapshot(&d));
+}
+
 fn rfc(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
