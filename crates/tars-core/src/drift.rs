@@ -639,4 +639,4 @@ pub fn stability_summary(
 
 #[cfg(test)]
 #[path = "drift_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -126,7 +126,8 @@ fn rollback_limits_skip_conditions_that_stood_at_ga() {
     assert!(rollback_rules(&[row(Kpi::Availability, 99.9, 98.1)], &t).recommended);
 }
 
-fn day_with(day: u32, deg: f64, status: DriftStatus) -> StabilitySummary {
+/// A day whose only comparison is checkout p99 at `deg` % with `status`.
+pub(crate) fn day_with(day: u32, deg: f64, status: DriftStatus) -> StabilitySummary {
     let ga: DateTime<Utc> = "2025-11-18T00:00:00Z".parse().unwrap();
     let window = crate::model::Window::day(ga, day);
     let kpi = Kpi::P99LatencyMs;

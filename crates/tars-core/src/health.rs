@@ -538,6 +538,31 @@ mod tests {
     }
 
     #[test]
+    fn drift_deductions_stop_at_their_cap() {
+        let mut day = crate::drift::tests::day_with(3, 80.0, DriftStatus::Drift);
+        let row = day.metrics_comparison[0].clone();
+        day.metrics_comparison = ["checkout", "search", "auth"]
+            .into_iter()
+            .map(|svc| crate::drift::MetricComparison {
+                service: svc.into(),
+                severity: Some(Severity::Critical),
+                ..row.clone()
+            })
+            .collect();
+        let mut found = Found::default();
+        drift_findings(&day, &mut found);
+        // Three criticals would be 75 points; the cap keeps drift at 60.
+        let points: Vec<f64> = found.breakdown.iter().map(|d| d.points).collect();
+        assert_eq!(points, [25.0, 25.0, 10.0]);
+        assert_eq!(found.degradations.len(), 3);
+    }
+
+    #[test]
+    fn anomalies_alone_never_leave_the_excellent_band() {
+        assert!(100.0 - ANOMALY_CAP >= Thresholds::default().health_excellent);
+    }
+
+    #[test]
     fn bands_follow_the_thresholds() {
         let t = Thresholds::default();
         assert_eq!(status_for(90.0, &t), HealthStatus::Excellent);

@@ -458,3 +458,79 @@ pub fn analyse(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ladder(last_flag: Option<Severity>, trend: bool, deg_ga: f64) -> Ladder {
+        Ladder {
+            last_flag,
+            trend_significant: trend,
+            deg_ga,
+            last: 0.0,
+            slope: 0.0,
+            worsening: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_low_drift_alone_is_not_a_regression() {
+        let t = Thresholds::default();
+        let (s, _) = severity_ladder(
+            Kpi::P99LatencyMs,
+            ladder(Some(Severity::Low), false, 12.0),
+            &t,
+        );
+        assert_eq!(s, None);
+        // ... unless the trend itself is significant.
+        let (s, _) = severity_ladder(
+            Kpi::P99LatencyMs,
+            ladder(Some(Severity::Low), true, 12.0),
+            &t,
+        );
+        assert_eq!(s, Some(Severity::Medium));
+    }
+
+    #[test]
+    fn a_significant_trend_with_a_high_effect_escalates_to_high() {
+        let t = Thresholds::default();
+        let (s, _) = severity_ladder(
+            Kpi::P99LatencyMs,
+            ladder(Some(Severity::Medium), true, 35.0),
+            &t,
+        );
+        assert_eq!(s, Some(Severity::High));
+        // Without the trend the last day's severity stands.
+        let (s, _) = severity_ladder(
+            Kpi::P99LatencyMs,
+            ladder(Some(Severity::Medium), false, 35.0),
+            &t,
+        );
+        assert_eq!(s, Some(Severity::Medium));
+    }
+
+    #[test]
+    fn a_leak_is_graded_by_its_days_to_the_limit() {
+        let t = Thresholds::default();
+        let gib = 1024.0 * 1024.0 * 1024.0;
+        let leak = |last: f64, slope: f64| Ladder {
+            last_flag: None,
+            trend_significant: true,
+            deg_ga: 0.0,
+            last,
+            slope,
+            worsening: 5.0,
+        };
+        // 4 GiB limit, 3 GiB used, +0.25 GiB/day: 4 days left.
+        let (s, days) = severity_ladder(Kpi::MemoryBytes, leak(3.0 * gib, 0.25 * gib), &t);
+        assert_eq!(s, Some(Severity::Critical));
+        assert!((days.unwrap() - 4.0).abs() < 1e-9);
+        // 20 days left: high.
+        let (s, _) = severity_ladder(Kpi::MemoryBytes, leak(2.0 * gib, 0.1 * gib), &t);
+        assert_eq!(s, Some(Severity::High));
+        // 100 days left, growing 5 %/day: medium.
+        let (s, _) = severity_ladder(Kpi::MemoryBytes, leak(1.0 * gib, 0.03 * gib), &t);
+        assert_eq!(s, Some(Severity::Medium));
+    }
+}
