@@ -6,7 +6,6 @@ COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
 COPY src ./src
 COPY benches ./benches
-COPY examples ./examples
 RUN cargo build --release --locked --bins
 
 # Runtime stage: only the binaries and CA roots (Prometheus and webhooks over TLS).

@@ -3,14 +3,17 @@
 //! Stages (see `docs/anomaly-detection.md` for the reasoning and the NAB scores):
 //! 1. Prediction: three models run side by side, a plain level and two seasonal ones
 //!    (time of day, time of week, 5-minute slots) whose profiles are learnt causally
-//!    from earlier days. The model with the lowest recent error is used.
+//!    from earlier days. The model with the lowest recent error is used: that is how
+//!    the series' own period (a day, a week or none) is found.
 //! 2. Surprise: the residual of that model, over a slowly adapting scale, becomes a
 //!    bounded raw score in [0, 1).
 //! 3. Likelihood: a short average of raw scores is compared with the long-run
 //!    distribution of such averages; the distance into its upper tail is the score.
-//! 4. A value beyond everything seen so far by a margin ("new extreme") also scores.
+//! 4. A value beyond everything seen so far by a margin ("new extreme") also scores,
+//!    and so does a record in a run of records ("trend": a leak the level follows).
 //! 5. Only the first point entering the tail is reported with its full score, and at
-//!    most one full-score onset per day.
+//!    most one full-score onset per day. Alerts start after a warm-up of
+//!    `warmup_points` points or one day (at least 48 points), whichever ends first.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +65,8 @@ pub struct PointVerdict {
     /// standard deviations (NaN before the first valid point).
     pub band_low: f64,
     pub band_high: f64,
-    /// Short machine-readable reason ("warmup", "normal", "spike_high", "spike_low", "new_extreme", "missing", ...).
+    /// Short machine-readable reason ("warmup", "normal", "spike_high", "spike_low",
+    /// "new_extreme", "trend", "missing").
     pub reason: &'static str,
 }
 
@@ -126,6 +130,25 @@ const REFRACTORY_SECS: i64 = 86_400;
 const SHIFT_RUN: u8 = 5;
 /// Mean absolute deviation to standard deviation for a normal distribution.
 const MAD_TO_SD: f64 = 1.2533;
+/// Rate of the running share of records (points beyond the whole range seen so
+/// far, signed by side): about the last ten points.
+const TREND_RATE: f64 = 0.1;
+/// A record while at least this share of recent points were records on the same
+/// side is a trend (a leak): on a stationary series records become rare (about
+/// 1/n after n points), so a run of them means the series is leaving its range
+/// steadily, which the level follows and the surprise alone does not flag.
+const TREND_LEVEL: f64 = 0.5;
+/// Records count as a trend only once the series spans this long: before that a
+/// daily ramp, or a peak a little above the first day's, sets records in a row as
+/// a leak does, and the daily profile has not learnt the day's shape yet.
+const TREND_AFTER_SECS: i64 = 2 * DAY_SECS;
+/// Warm-up also ends once the series spans this long and has [`WARM_MIN_POINTS`]
+/// points, if that comes before `warmup_points`: on hourly data 300 points would be
+/// 12.5 silent days, while a day is what the daily profile needs to start predicting.
+const WARM_SECS: i64 = DAY_SECS;
+/// Points the likelihood stage needs before its long-run distribution means much
+/// (two days of hourly data).
+const WARM_MIN_POINTS: u64 = 48;
 
 /// One five-minute slot of a seasonal profile.
 #[derive(Debug, Clone, Copy)]
@@ -298,7 +321,11 @@ impl Rates {
 pub struct StreamingDetector {
     z: f64,
     alpha: f64,
+    /// Warm-up length in points; set to 0 once the time span ends it earlier.
     warmup: u64,
+    /// `warmup_points` as configured (for a reset).
+    warmup_cfg: u32,
+    first_ts: i64,
     n: u64,
     // Plain level model.
     level: f64,
@@ -338,6 +365,10 @@ pub struct StreamingDetector {
     /// the range grows.
     extreme_low: f64,
     extreme_high: f64,
+    /// Running share of records, + for new maxima and - for new minima.
+    records: f64,
+    /// 1 once the series spans [`TREND_AFTER_SECS`] (checked once per slot), else 0.
+    trend_armed: f64,
     // Alert state.
     in_alert: bool,
     last_onset_ts: Option<i64>,
@@ -361,6 +392,8 @@ impl StreamingDetector {
             z,
             alpha,
             warmup: cfg.warmup_points as u64,
+            warmup_cfg: cfg.warmup_points,
+            first_ts: 0,
             n: 0,
             level: 0.0,
             run: 0,
@@ -389,6 +422,8 @@ impl StreamingDetector {
             max_seen: f64::NEG_INFINITY,
             extreme_low: f64::INFINITY,
             extreme_high: f64::NEG_INFINITY,
+            records: 0.0,
+            trend_armed: 0.0,
             in_alert: false,
             last_onset_ts: None,
         }
@@ -442,6 +477,9 @@ impl StreamingDetector {
             self.slot_valid = true;
         }
         self.day_seen = self.day.lookup(self.day_slot, self.day_p);
+        if ts.saturating_sub(self.first_ts) >= TREND_AFTER_SECS {
+            self.trend_armed = 1.0;
+        }
         self.week_seen = self.week.lookup(self.week_slot, self.week_p);
     }
 
@@ -480,19 +518,11 @@ impl StreamingDetector {
     #[inline(always)]
     pub fn update(&mut self, ts_secs: i64, value: f64) -> PointVerdict {
         if !value.is_finite() {
-            return PointVerdict {
-                score: 0.0,
-                likelihood: 0.0,
-                is_anomaly: false,
-                onset: false,
-                expected: if self.n == 0 { f64::NAN } else { self.level },
-                band_low: f64::NAN,
-                band_high: f64::NAN,
-                reason: "missing",
-            };
+            return self.missing();
         }
         let x = value;
         if self.n == 0 {
+            self.first_ts = ts_secs;
             self.level = x;
             self.min_seen = x;
             self.max_seen = x;
@@ -544,6 +574,72 @@ impl StreamingDetector {
         let raw = r2 / (r2 + h * h);
         let raw = if raw < 1.0 { raw } else { 1.0 };
 
+        let mut likelihood = self.tail_likelihood(raw);
+        let (extreme, trend) = self.range_flags(x);
+        let mut reason = if resid >= 0.0 {
+            "spike_high"
+        } else {
+            "spike_low"
+        };
+        if extreme && EXTREME_SCORE > likelihood {
+            likelihood = EXTREME_SCORE;
+            reason = "new_extreme";
+        }
+        if trend && EXTREME_SCORE > likelihood {
+            likelihood = EXTREME_SCORE;
+            reason = "trend";
+        }
+
+        self.learn(x, r0, rd, rw, d_known, w_known, floor);
+        // The likelihood state is built from raw scores in [0, 1] and cannot
+        // overflow; the level follows the data and can.
+        if !self.level.is_finite() {
+            // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
+            *self = Self::new(DetectorConfig {
+                z_threshold: self.z,
+                alpha: self.alpha,
+                warmup_points: self.warmup_cfg,
+            });
+        }
+
+        let band = self.z * sigma * MAD_TO_SD;
+        let (band_low, band_high) = (pred - band, pred + band);
+        // At most 1 by construction; this also maps a NaN to 0.
+        let likelihood = if likelihood > 0.0 { likelihood } else { 0.0 };
+        if self.n <= self.warmup && !self.warm_by_time(ts_secs) {
+            return PointVerdict {
+                score: 0.0,
+                likelihood,
+                is_anomaly: false,
+                onset: false,
+                expected: pred,
+                band_low,
+                band_high,
+                reason: "warmup",
+            };
+        }
+        self.alert(ts_secs, likelihood, reason, pred, (band_low, band_high))
+    }
+
+    /// Verdict of a missing (non-finite) point: the state is left untouched.
+    #[cold]
+    fn missing(&self) -> PointVerdict {
+        PointVerdict {
+            score: 0.0,
+            likelihood: 0.0,
+            is_anomaly: false,
+            onset: false,
+            expected: if self.n == 0 { f64::NAN } else { self.level },
+            band_low: f64::NAN,
+            band_high: f64::NAN,
+            reason: "missing",
+        }
+    }
+
+    /// Likelihood stage: the short average of raw surprises against the long-run
+    /// distribution of such averages, which it then learns from.
+    #[inline(always)]
+    fn tail_likelihood(&mut self, raw: f64) -> f64 {
         // The slot written AVG_WINDOW points ago leaves the window (zero at first).
         let pos = self.ring_pos;
         self.ring_sum += raw - self.ring[pos.wrapping_sub(AVG_WINDOW) & (RING_CAP - 1)];
@@ -557,63 +653,57 @@ impl StreamingDetector {
         // 0 / (0 + z²·var) = 0, as var > 0. The first point needs no special case:
         // its residual is exactly 0 (the level starts at it), so `dev` is 0.
         let d = larger(dev, 0.0);
-        let mut likelihood = d * d / (d * d + self.z * self.z * var);
+        let likelihood = d * d / (d * d + self.z * self.z * var);
         if self.n <= self.settle_n {
             self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
+            if self.n <= self.warmup_cfg as u64 {
+                self.set_extreme_bounds();
+            }
         }
         let lr = self.rates.long;
         self.long_mean += lr * dev;
         self.long_var = (1.0 - lr) * (self.long_var + lr * dev * dev);
+        likelihood
+    }
 
+    /// Whether `x` is a new extreme, and whether it continues a trend of records
+    /// (and learns the range and the share of records from it).
+    #[inline(always)]
+    fn range_flags(&mut self, x: f64) -> (bool, bool) {
         // The extreme band lies outside the range, so inside the range (the usual
         // case) neither test is needed.
         let mut extreme = false;
+        let mut trend = false;
         if (x > self.max_seen) | (x < self.min_seen) {
+            let record = if x > self.max_seen { 1.0 } else { -1.0 };
             extreme = (x > self.extreme_high) | (x < self.extreme_low);
             self.max_seen = larger(self.max_seen, x);
             self.min_seen = if x < self.min_seen { x } else { self.min_seen };
-            let margin = EXTREME_MARGIN * (self.max_seen - self.min_seen);
-            self.extreme_high = self.max_seen + margin;
-            self.extreme_low = self.min_seen - margin;
+            self.set_extreme_bounds();
+            // Before the update: the record itself does not count towards the trend.
+            trend = record * self.records * self.trend_armed >= TREND_LEVEL;
+            self.records += TREND_RATE * (record - self.records);
+        } else if self.records != 0.0 {
+            // Off the usual path: a settled series has no recent records, a share of 0.
+            let share = self.records - TREND_RATE * self.records;
+            // Flushed to zero once negligible: the decay would otherwise end stuck at
+            // the smallest subnormal number (0.9 times it rounds back to it), and
+            // arithmetic on subnormals costs about a hundred cycles per operation.
+            self.records = if share.abs() > 1e-9 { share } else { 0.0 };
         }
-        let mut reason = if resid >= 0.0 {
-            "spike_high"
-        } else {
-            "spike_low"
-        };
-        if extreme && EXTREME_SCORE > likelihood {
-            likelihood = EXTREME_SCORE;
-            reason = "new_extreme";
-        }
+        (extreme, trend)
+    }
 
-        self.learn(x, r0, rd, rw, d_known, w_known, floor);
-        // The likelihood state is built from raw scores in [0, 1] and cannot
-        // overflow; the level follows the data and can.
-        if !self.level.is_finite() {
-            // Only magnitudes near f64::MAX get here; relearning beats a NaN forever.
-            *self = Self::new(DetectorConfig {
-                z_threshold: self.z,
-                alpha: self.alpha,
-                warmup_points: self.warmup as u32,
-            });
-        }
-
-        let band = self.z * sigma * MAD_TO_SD;
-        let (band_low, band_high) = (pred - band, pred + band);
-        // At most 1 by construction; this also maps a NaN to 0.
-        let likelihood = if likelihood > 0.0 { likelihood } else { 0.0 };
-        if self.n <= self.warmup {
-            return PointVerdict {
-                score: 0.0,
-                likelihood,
-                is_anomaly: false,
-                onset: false,
-                expected: pred,
-                band_low,
-                band_high,
-                reason: "warmup",
-            };
-        }
+    /// Alert stage: hysteresis, onsets and the once-a-day full score.
+    #[inline(always)]
+    fn alert(
+        &mut self,
+        ts_secs: i64,
+        likelihood: f64,
+        mut reason: &'static str,
+        pred: f64,
+        (band_low, band_high): (f64, f64),
+    ) -> PointVerdict {
         let tail = likelihood >= if self.in_alert { EXIT_SCORE } else { 0.5 };
         let onset = tail && !self.in_alert;
         self.in_alert = tail;
@@ -642,6 +732,30 @@ impl StreamingDetector {
             band_high,
             reason,
         }
+    }
+
+    /// The range seen so far widened by [`EXTREME_MARGIN`] of it, or by more while
+    /// fewer than `warmup_points` points have been seen: among the first n points a
+    /// stationary series sets a record with probability about 1/n, so with a warm-up
+    /// shorter in points (hourly data) the margin grows to keep early records from
+    /// alerting as often as the range is still being found.
+    #[inline(always)]
+    fn set_extreme_bounds(&mut self) {
+        let young = self.warmup_cfg as f64 / self.n as f64;
+        let margin = EXTREME_MARGIN * larger(young, 1.0) * (self.max_seen - self.min_seen);
+        self.extreme_high = self.max_seen + margin;
+        self.extreme_low = self.min_seen - margin;
+    }
+
+    /// Whether the series already spans enough time to end the warm-up early (and
+    /// if so, ends it for good: a later backwards timestamp does not restart it).
+    #[cold]
+    fn warm_by_time(&mut self, ts: i64) -> bool {
+        let warm = self.n > WARM_MIN_POINTS && ts.saturating_sub(self.first_ts) >= WARM_SECS;
+        if warm {
+            self.warmup = 0;
+        }
+        warm
     }
 
     #[inline(always)]
@@ -673,6 +787,12 @@ impl StreamingDetector {
     }
 }
 
+#[cfg(test)]
+mod calibration;
+#[cfg(test)]
+mod known_answers;
+#[cfg(test)]
+mod release_tests;
 #[cfg(test)]
 pub(crate) mod sim;
 #[cfg(test)]

@@ -30,7 +30,8 @@ pub struct Incident {
     /// Number of anomalous points.
     pub points: usize,
     pub severity: Severity,
-    /// Reason of the first anomalous point ("spike_high", "spike_low", "new_extreme").
+    /// Reason of the first anomalous point ("spike_high", "spike_low", "new_extreme",
+    /// "trend").
     pub reason: &'static str,
 }
 
@@ -99,19 +100,26 @@ impl Open {
 
 /// Runs a fresh detector over one series (ascending timestamps in seconds; NaN
 /// values are missing) and merges anomalous points less than [`MERGE_GAP_SECS`]
-/// apart into incidents, in time order. An episode made only of new-extreme points
-/// that stay inside the normal band is dropped.
+/// apart, or with no normal point between them, into incidents, in time order. An
+/// episode made only of new-extreme points that stay inside the normal band is
+/// dropped.
 pub fn detect_incidents(points: &[(i64, f64)], cfg: &DetectorConfig) -> Vec<Incident> {
     let mut det = StreamingDetector::new(*cfg);
     let mut out = Vec::new();
     let mut open: Option<Open> = None;
+    // Whether the latest valid point was anomalous: at hourly resolution two
+    // anomalous hours in a row are one episode although they are more than
+    // MERGE_GAP_SECS apart.
+    let mut adjacent = false;
     det.run(points, |(ts, value), v| {
         if !v.is_anomaly {
+            adjacent &= v.reason == "missing";
             return;
         }
+        let follows = std::mem::replace(&mut adjacent, true);
         let distance = band_distance(value, v.expected, v.band_low, v.band_high);
         if let Some(o) = open.as_mut() {
-            if ts.saturating_sub(o.inc.end_ts) <= MERGE_GAP_SECS {
+            if follows || ts.saturating_sub(o.inc.end_ts) <= MERGE_GAP_SECS {
                 o.inc.end_ts = ts;
                 o.inc.points += 1;
                 o.inc.score = o.inc.score.max(v.likelihood);
@@ -248,6 +256,29 @@ mod tests {
         assert_eq!((inc[0].start_ts, inc[1].start_ts), (s[2000].0, s[2120].0));
         assert!(inc[0].end_ts >= s[2005].0);
         assert_eq!(inc[0].peak_ts, s[2005].0);
+    }
+
+    #[test]
+    fn consecutive_anomalous_hours_are_one_incident() {
+        // Hourly points are 60 minutes apart, more than the merge gap: a three-hour
+        // outage is still one incident (it lasts while the ten-point average stays
+        // high, ten hours), and one a week later is another.
+        let mut s = crate::detector::sim::healthy_at(Kpi::ErrorRate, 1, 20, 3600);
+        let at = |day: usize| 24 * day + 10;
+        for i in (at(10)..at(10) + 3).chain(at(17)..at(17) + 3) {
+            s[i].1 = 0.5;
+        }
+        let inc = detect_incidents(&s, &DetectorConfig::default());
+        assert_eq!(inc.len(), 2, "{inc:#?}");
+        assert_eq!(inc[0].start_ts, s[at(10)].0);
+        assert!(
+            (s[at(10) + 2].0..=s[at(10) + 10].0).contains(&inc[0].end_ts),
+            "{inc:#?}"
+        );
+        // The repeat is no new extreme, and the long-run distribution still
+        // remembers the first outage (at hourly steps it forgets over months):
+        // found on its third hour.
+        assert_eq!(inc[1].start_ts, s[at(17) + 2].0, "{inc:#?}");
     }
 
     #[test]

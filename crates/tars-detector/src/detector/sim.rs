@@ -47,13 +47,31 @@ pub enum Kpi {
     Throughput,
     /// CPU percent, noisy with occasional short bursts.
     Cpu,
+    /// Resident memory in MiB: a slow random walk around a base, no daily cycle.
+    Memory,
+    /// Crashes per minute: a sparse count, zero in about 97 % of minutes.
+    Crashes,
 }
 
+/// The four KPIs of the original release-week tests.
 pub const ALL: [Kpi; 4] = [Kpi::Latency, Kpi::ErrorRate, Kpi::Throughput, Kpi::Cpu];
+/// Every kind of healthy series the calibration checks cover.
+pub const KINDS: [Kpi; 6] = [
+    Kpi::Latency,
+    Kpi::ErrorRate,
+    Kpi::Throughput,
+    Kpi::Cpu,
+    Kpi::Memory,
+    Kpi::Crashes,
+];
+
+/// One-minute, five-minute and hourly sampling.
+pub const STEPS: [i64; 3] = [60, 300, 3600];
 
 /// A healthy week at one-minute resolution: GA day plus `days` more.
 pub fn healthy(kpi: Kpi, seed: u64, days: i64) -> Vec<(i64, f64)> {
     let mut rng = Rng::new(seed);
+    let mut walk = 0.0;
     (0..(days + 1) * 1440)
         .map(|i| {
             let ts = GA + 60 * i;
@@ -73,10 +91,41 @@ pub fn healthy(kpi: Kpi, seed: u64, days: i64) -> Vec<(i64, f64)> {
                     };
                     (35.0 + 15.0 * d + 3.0 * rng.normal() + burst).clamp(0.0, 100.0)
                 }
+                Kpi::Memory => {
+                    // Mean-reverting walk: allocations come and go over hours.
+                    walk = 0.995 * walk + 0.5 * rng.normal();
+                    512.0 + walk + 0.2 * rng.normal()
+                }
+                Kpi::Crashes => rng.poisson(0.03 * (1.0 + 0.5 * d)),
             };
             (ts, v)
         })
         .collect()
+}
+
+/// Whether a KPI is a count (summed over a coarser step) rather than a gauge or
+/// ratio (averaged).
+pub fn is_count(kpi: Kpi) -> bool {
+    matches!(kpi, Kpi::Crashes)
+}
+
+/// `series` (one-minute points) as a Prometheus-style coarser series: one point per
+/// `step` seconds, the mean of its minutes (or their sum for a count).
+pub fn resample(series: &[(i64, f64)], step: i64, count: bool) -> Vec<(i64, f64)> {
+    let per = (step / 60).max(1) as usize;
+    series
+        .chunks(per)
+        .filter(|c| c.len() == per)
+        .map(|c| {
+            let sum: f64 = c.iter().map(|p| p.1).sum();
+            (c[0].0, if count { sum } else { sum / per as f64 })
+        })
+        .collect()
+}
+
+/// A healthy series of `kpi` sampled every `step` seconds over GA day plus `days`.
+pub fn healthy_at(kpi: Kpi, seed: u64, days: i64, step: i64) -> Vec<(i64, f64)> {
+    resample(&healthy(kpi, seed, days), step, is_count(kpi))
 }
 
 /// Multiplies the values in [start, start + minutes) by `factor`.

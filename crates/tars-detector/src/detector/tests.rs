@@ -263,3 +263,36 @@ fn slot_cache_matches_direct_computation() {
         );
     }
 }
+
+#[test]
+fn share_of_records_decays_to_exact_zero() {
+    // A rising start (every point a record), then a long flat stretch: the share
+    // must reach 0 exactly, not the smallest subnormal, where every later point
+    // would pay for subnormal arithmetic (it once made the detector 2.5x slower).
+    let mut det = StreamingDetector::new(DetectorConfig::default());
+    for i in 0..20_000 {
+        let v = if i < 50 { i as f64 } else { 10.0 };
+        det.update(GA + 60 * i, v);
+    }
+    assert_eq!(det.records, 0.0);
+}
+
+#[test]
+fn steady_climb_is_a_trend() {
+    // Noise around 100, then a climb of 0.5 a point (well above the noise): the
+    // level follows it, yet the run of records is flagged.
+    let mut data = noisy(3000, 13);
+    for (k, p) in data[2000..].iter_mut().enumerate() {
+        p.1 += 0.5 * k as f64;
+    }
+    let out = run(&data);
+    assert!(out[300..2000].iter().all(|v| !v.is_anomaly));
+    assert_eq!(onsets(&out)[0], 2004);
+    // Long after the level has caught up, the records still alert: about a
+    // quarter of the points (those that are records while half of the last ten
+    // were), close enough together to make one incident.
+    let first = out.iter().position(|v| v.reason == "trend");
+    assert!(first.is_some_and(|i| i < 2100), "{first:?}");
+    let alerting = out[2100..3000].iter().filter(|v| v.is_anomaly).count();
+    assert!(alerting >= 200, "{alerting}");
+}
