@@ -79,6 +79,18 @@ fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Writes `text` to standard output. A reader that went away (`tars schema |
+/// head -1`) is not an error: there is nobody left to tell.
+pub fn print_text(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("standard output", e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {

@@ -39,10 +39,11 @@ pub fn emit(out_dir: Option<&Path>) -> Result<()> {
     for (stem, schema) in all() {
         match out_dir {
             Some(dir) => crate::io::write_json(&dir.join(format!("{stem}.schema.json")), &schema)?,
-            None => println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).map_err(|e| Error::Render(e.to_string()))?
-            ),
+            None => {
+                let text = serde_json::to_string_pretty(&schema)
+                    .map_err(|e| Error::Render(e.to_string()))?;
+                crate::io::print_text(&format!("{text}\n"))?
+            }
         }
     }
     Ok(())

@@ -408,10 +408,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Schema(a) if a.markdown => {
-            print!("{}", crate::schema::markdown());
-            Ok(())
-        }
+        Command::Schema(a) if a.markdown => crate::io::print_text(&crate::schema::markdown()),
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
         Command::DockerApi(a) => crate::docker_api::run(a.into()).map_err(|e| {
             // Bad settings are usage errors (exit 2); the rest are failures.
