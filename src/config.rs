@@ -85,6 +85,15 @@ mod tests {
     }
 
     #[test]
+    fn a_typo_in_detector_is_rejected_like_everywhere_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        std::fs::write(&p, "[detector]\nz_treshold = 3.0\n").unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(err.contains("z_treshold"), "{err}");
+    }
+
+    #[test]
     fn a_partial_file_keeps_other_defaults() {
         let cfg: Config = toml::from_str("[slo]\nlatency_ms = 300.0\n").unwrap();
         assert_eq!(cfg.slo.latency_ms, 300.0);

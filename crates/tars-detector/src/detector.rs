@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Parameters shared by every series (no per-series tuning).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
     /// Sensitivity (`--z-threshold`; the original's `Z_THRESHOLD` is read as half of
     /// this scale): how many long-run standard
