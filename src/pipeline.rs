@@ -16,6 +16,7 @@ use crate::health::{self, HealthReport};
 use crate::io;
 use crate::model::{ArtifactMeta, Window};
 use crate::regression::{self, RegressionSummary};
+use crate::render::words::English;
 use crate::retro::{self, RetroInputs, Retrospective};
 use crate::source::MetricsSource;
 
@@ -213,8 +214,11 @@ pub fn run_stability(
         day,
         current,
         meta,
-        &cfg.slo,
-        &cfg.thresholds,
+        &drift::Policy {
+            thresholds: &cfg.thresholds,
+            slo: &cfg.slo,
+            words: &English,
+        },
         &previous,
     );
     let path = out_dir.join(layout::day_summary(day));
@@ -346,7 +350,7 @@ pub fn run_health(
         window,
         stamp(&summary.meta.source, &window),
     );
-    let report = health::health_report(&summary, &today, previous, meta, &cfg.thresholds);
+    let report = health::health_report(&summary, &today, previous, meta, &cfg.thresholds, &English);
     io::write_json(out_file, &report)?;
     Ok((out_file.to_path_buf(), report))
 }
@@ -435,7 +439,7 @@ fn regression_from(
         stamp(&ga.meta.source, &window),
     );
     let owned: Vec<StabilitySummary> = days.iter().map(|(_, d)| d.clone()).collect();
-    regression::analyse(ga, &owned, meta, &cfg.thresholds)
+    regression::analyse(ga, &owned, meta, &cfg.thresholds, &English)
 }
 
 /// `tars retro --auto`: finds every input under `data_dir` and writes the
@@ -500,6 +504,7 @@ pub fn run_retro(
         },
         meta,
         &cfg.thresholds,
+        &English,
     );
     let md = crate::render::render_markdown(&r)?;
     let md_path = out_dir.join(layout::RETRO_MD);

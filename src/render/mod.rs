@@ -1,5 +1,6 @@
 //! Renderers: each turns one report value into one format.
 
 pub mod markdown;
+pub mod words;
 
 pub use markdown::render_markdown;

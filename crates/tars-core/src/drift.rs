@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{GaKpiSummary, ServiceKpis, WindowSummary};
+use crate::facts::{CauseKind, CompVerdict, Fact, LimitKind, TestNumbers, Words};
 use crate::model::{ArtifactMeta, BadDirection, Kpi, RollbackRecommendation, Severity, OVERALL};
 use crate::slo::{self, Objective, PostureEntry, ServiceSlo, SloConfig};
 use crate::stats;
@@ -196,24 +197,17 @@ fn absolute_severity(
     baseline: f64,
     current: f64,
     t: &Thresholds,
-) -> Option<(Severity, String)> {
+) -> Option<(Severity, CompVerdict)> {
     let (sev, limit) = past_limit(kpi, current, t)?;
     if past_limit(kpi, baseline, t).is_some_and(|(s, _)| s >= sev) {
         return None;
     }
-    let what = match kpi {
-        Kpi::Availability => {
-            format!("availability {current:.3} % is under the {limit:.0} % rollback limit")
-        }
-        _ if sev == Severity::Critical => {
-            format!("error rate {current:.2} % is at or above the {limit:.0} % rollback limit")
-        }
-        _ => format!("error rate {current:.2} % is at or above {limit:.0} %"),
+    let kind = match kpi {
+        Kpi::Availability => LimitKind::AvailabilityRollback,
+        _ if sev == Severity::Critical => LimitKind::ErrorRateRollback,
+        _ => LimitKind::ErrorRateHigh,
     };
-    Some((
-        sev,
-        format!("{what} (it was {} at GA)", kpi.format(baseline)),
-    ))
+    Some((sev, CompVerdict::Limit { kind, limit }))
 }
 
 /// The error rate's relative change read against the error budget: a day
@@ -245,34 +239,14 @@ fn pre_existing(kpi: Kpi, b: f64, c: f64, o: &Objective, t: &Thresholds) -> bool
     past(b) && past(c)
 }
 
-fn fmt_p(p: f64) -> String {
-    if p < 0.001 {
-        "p < 0.001".to_string()
-    } else {
-        format!("p = {p:.3}")
-    }
-}
-
-/// The test's numbers in words: shift, its interval and the p-value.
-fn test_text(cmp: &MetricComparison) -> String {
-    match (cmp.p_value, cmp.shift, cmp.shift_ci) {
-        (Some(p), Some(s), Some([lo, hi])) => format!(
-            "shift {s:+.3} {} [{lo:+.3}, {hi:+.3}], {}",
-            cmp.kpi.unit(),
-            fmt_p(p)
-        ),
-        _ => "no test".to_string(),
-    }
-}
-
 /// Compares one KPI of one service.
 pub fn compare_kpi(
     service: &str,
     kpi: Kpi,
-    base: &ServiceKpis,
-    cur: &ServiceKpis,
+    (base, cur): (&ServiceKpis, &ServiceKpis),
     o: &Objective,
     t: &Thresholds,
+    words: &dyn Words,
 ) -> Option<MetricComparison> {
     let b = *base.kpis.get(&kpi)?;
     let c = *cur.kpis.get(&kpi)?;
@@ -298,20 +272,39 @@ pub fn compare_kpi(
         severity: None,
         explanation: String::new(),
     };
-    let what = format!(
-        "{service} {kpi}: {} vs {} at GA ({drift_percent:+.1} %)",
-        kpi.format(c),
-        kpi.format(b)
-    );
+    let verdict = judge(&mut cmp, (bs, cs), requests, o, t);
+    let test = match (cmp.p_value, cmp.shift, cmp.shift_ci) {
+        (Some(p_value), Some(shift), Some(ci)) => Some(TestNumbers { p_value, shift, ci }),
+        _ => None,
+    };
+    cmp.explanation = words.word(&Fact::Comparison {
+        service: service.to_string(),
+        kpi,
+        baseline: b,
+        current: c,
+        drift_percent,
+        test,
+        verdict,
+    });
+    Some(cmp)
+}
+
+/// Sets the comparison's test numbers, status and severity; returns why.
+fn judge(
+    cmp: &mut MetricComparison,
+    (bs, cs): (&[f64], &[f64]),
+    requests: f64,
+    o: &Objective,
+    t: &Thresholds,
+) -> CompVerdict {
+    let (kpi, b, c, deg) = (cmp.kpi, cmp.baseline, cmp.current, cmp.degradation_percent);
     if (kpi.needs_traffic() && requests < t.min_requests) || bs.len() < 8 || cs.len() < 8 {
         cmp.status = DriftStatus::InsufficientData;
-        cmp.explanation = format!(
-            "{what}; insufficient data to judge ({:.0} requests, {} baseline and {} current samples).",
+        return CompVerdict::InsufficientData {
             requests,
-            bs.len(),
-            cs.len()
-        );
-        return Some(cmp);
+            baseline_samples: bs.len(),
+            current_samples: cs.len(),
+        };
     }
     let test = stats::mann_whitney(bs, cs, t.confidence);
     if let Some(test) = test {
@@ -327,8 +320,7 @@ pub fn compare_kpi(
     }
     let significant = test.is_some_and(|x| x.p_value < t.significance_alpha);
     let big_enough = (c - b).abs() >= abs_floor(kpi);
-    let mut severity = None;
-    let mut why = String::new();
+    let mut found: Option<(Severity, CompVerdict)> = None;
     if significant && big_enough {
         if let Some(sev) = severity_for(kpi, deg, t) {
             let sev = if kpi == Kpi::ErrorRate {
@@ -338,49 +330,45 @@ pub fn compare_kpi(
             };
             // Availability is judged by its SLO, error rate carries the relative signal.
             if kpi != Kpi::Availability {
-                severity = Some(sev);
-                why = format!("{sev} drift");
+                found = Some((sev, CompVerdict::Drift(sev)));
             }
         } else if deg <= -t.drift_low_pct {
             cmp.status = DriftStatus::Improved;
         }
     }
-    if let Some((abs_sev, reason)) = absolute_severity(kpi, b, c, t) {
-        if severity.is_none_or(|s| abs_sev > s) {
-            severity = Some(abs_sev);
-            why = reason;
+    if let Some((abs_sev, why)) = absolute_severity(kpi, b, c, t) {
+        if found.is_none_or(|(s, _)| abs_sev > s) {
+            found = Some((abs_sev, why));
         }
     }
-    let stat = test_text(&cmp);
-    if let Some(sev) = severity {
+    if let Some((sev, why)) = found {
         cmp.severity = Some(sev);
         cmp.status = if significant && deg > 0.0 {
             DriftStatus::Drift
         } else {
             DriftStatus::SloBreach
         };
-        cmp.explanation = format!("{what}, {stat}: {why}.");
-    } else {
-        if cmp.status == DriftStatus::Ok && pre_existing(kpi, b, c, o, t) {
-            cmp.status = DriftStatus::PreExisting;
-        }
-        let verdict = if cmp.status == DriftStatus::Improved {
-            "significantly better"
-        } else if cmp.status == DriftStatus::PreExisting {
-            "at or past its objective at GA already and not worse by the drift threshold: a standing condition, not the release"
-        } else if !significant {
-            "not significant"
-        } else {
-            "significant but below the drift threshold"
-        };
-        cmp.explanation = format!("{what}, {stat}: {verdict}.");
+        return why;
     }
-    Some(cmp)
+    if cmp.status == DriftStatus::Ok && pre_existing(kpi, b, c, o, t) {
+        cmp.status = DriftStatus::PreExisting;
+    }
+    match cmp.status {
+        DriftStatus::Improved => CompVerdict::Improved,
+        DriftStatus::PreExisting => CompVerdict::PreExisting,
+        _ if !significant => CompVerdict::NotSignificant,
+        _ => CompVerdict::BelowThreshold,
+    }
 }
 
 /// Fleet-wide comparison: informative only (no samples, so no test);
 /// degradations are attributed to services.
-fn compare_overall(kpi: Kpi, base: &WindowSummary, cur: &WindowSummary) -> MetricComparison {
+fn compare_overall(
+    kpi: Kpi,
+    base: &WindowSummary,
+    cur: &WindowSummary,
+    words: &dyn Words,
+) -> MetricComparison {
     let (b, c) = (base.overall(kpi), cur.overall(kpi));
     let d = relative_change(b, c);
     MetricComparison {
@@ -398,31 +386,36 @@ fn compare_overall(kpi: Kpi, base: &WindowSummary, cur: &WindowSummary) -> Metri
         late_degradation_percent: None,
         status: DriftStatus::Ok,
         severity: None,
-        explanation: format!(
-            "fleet {kpi}: {} vs {} at GA ({d:+.1} %); see the per-service rows for significance.",
-            kpi.format(c),
-            kpi.format(b)
-        ),
+        explanation: words.word(&Fact::FleetComparison {
+            kpi,
+            baseline: b,
+            current: c,
+            drift_percent: d,
+        }),
     }
 }
 
+/// The limits, objectives and wording every daily rule reads.
+#[derive(Clone, Copy)]
+pub struct Policy<'a> {
+    pub thresholds: &'a Thresholds,
+    pub slo: &'a SloConfig,
+    pub words: &'a dyn Words,
+}
+
 /// Compares every KPI of every service of `cur` with `base`.
-pub fn compare(
-    base: &WindowSummary,
-    cur: &WindowSummary,
-    slo: &SloConfig,
-    t: &Thresholds,
-) -> Vec<MetricComparison> {
+pub fn compare(base: &WindowSummary, cur: &WindowSummary, p: &Policy<'_>) -> Vec<MetricComparison> {
     let mut out: Vec<MetricComparison> = Kpi::ALL
         .iter()
-        .map(|&k| compare_overall(k, base, cur))
+        .map(|&k| compare_overall(k, base, cur, p.words))
         .collect();
     for s in &cur.services {
         let Some(b) = base.service(&s.service) else {
             continue;
         };
         for kpi in Kpi::ALL {
-            if let Some(c) = compare_kpi(&s.service, kpi, b, s, &slo.objective(&s.service), t) {
+            let o = p.slo.objective(&s.service);
+            if let Some(c) = compare_kpi(&s.service, kpi, (b, s), &o, p.thresholds, p.words) {
                 out.push(c);
             }
         }
@@ -430,8 +423,38 @@ pub fn compare(
     out
 }
 
+/// What each flagged service's co-moving KPIs suggest, in service order.
+pub fn causes(flagged: &[&MetricComparison]) -> Vec<(String, CauseKind)> {
+    let moved = |svc: &str, k: Kpi| flagged.iter().any(|c| c.service == svc && c.kpi == k);
+    let mut out = Vec::new();
+    let mut services: Vec<&str> = flagged.iter().map(|c| c.service.as_str()).collect();
+    services.dedup();
+    for svc in services {
+        let lat = moved(svc, Kpi::P99LatencyMs)
+            || moved(svc, Kpi::P95LatencyMs)
+            || moved(svc, Kpi::P50LatencyMs);
+        let mut kinds = Vec::new();
+        if lat && moved(svc, Kpi::CpuCores) {
+            kinds.push(CauseKind::Saturation);
+        } else if lat {
+            kinds.push(CauseKind::Waiting);
+        }
+        if moved(svc, Kpi::ErrorRate) || moved(svc, Kpi::Availability) {
+            kinds.push(CauseKind::Errors);
+        }
+        if moved(svc, Kpi::MemoryBytes) {
+            kinds.push(CauseKind::Memory);
+        }
+        if moved(svc, Kpi::ThroughputRps) {
+            kinds.push(CauseKind::TrafficLoss);
+        }
+        out.extend(kinds.into_iter().map(|k| (svc.to_string(), k)));
+    }
+    out
+}
+
 /// Summarises the comparisons and guesses causes from co-moving KPIs.
-pub fn analyse(cmps: &[MetricComparison]) -> DriftAnalysis {
+pub fn analyse(cmps: &[MetricComparison], words: &dyn Words) -> DriftAnalysis {
     let flagged: Vec<&MetricComparison> = cmps.iter().filter(|c| c.severity.is_some()).collect();
     let mut by_severity = BTreeMap::new();
     for c in &flagged {
@@ -447,33 +470,10 @@ pub fn analyse(cmps: &[MetricComparison]) -> DriftAnalysis {
                 .then(a.degradation_percent.total_cmp(&b.degradation_percent))
         })
         .map(|c| c.explanation.clone());
-    let moved = |svc: &str, k: Kpi| flagged.iter().any(|c| c.service == svc && c.kpi == k);
-    let mut causes = Vec::new();
-    let mut services: Vec<&str> = flagged.iter().map(|c| c.service.as_str()).collect();
-    services.dedup();
-    for svc in services {
-        let lat = moved(svc, Kpi::P99LatencyMs)
-            || moved(svc, Kpi::P95LatencyMs)
-            || moved(svc, Kpi::P50LatencyMs);
-        let cpu = moved(svc, Kpi::CpuCores);
-        let err = moved(svc, Kpi::ErrorRate) || moved(svc, Kpi::Availability);
-        if lat && cpu {
-            causes.push(format!("{svc}: latency and CPU rose together: saturation or a more expensive code path; check capacity and the release diff."));
-        } else if lat {
-            causes.push(format!("{svc}: latency rose without more CPU: waiting on a dependency, a lock or I/O; check downstream calls and connection pools."));
-        }
-        if err {
-            causes.push(format!("{svc}: more 5xx answers: failing dependency, bad config or a code fault; read the error logs of the window."));
-        }
-        if moved(svc, Kpi::MemoryBytes) {
-            causes.push(format!("{svc}: resident memory grew: a leak or a bigger cache; compare heap profiles and check the trend in the regression analysis."));
-        }
-        if moved(svc, Kpi::ThroughputRps) {
-            causes.push(format!(
-                "{svc}: traffic fell: clients failing upstream, routing or a dropped integration."
-            ));
-        }
-    }
+    let potential_causes = causes(&flagged)
+        .into_iter()
+        .map(|(service, kind)| words.word(&Fact::Cause { service, kind }))
+        .collect();
     DriftAnalysis {
         total_metrics: cmps.iter().filter(|c| c.service != OVERALL).count(),
         drifted_metrics: cmps
@@ -486,55 +486,55 @@ pub fn analyse(cmps: &[MetricComparison]) -> DriftAnalysis {
             .count(),
         by_severity,
         worst,
-        potential_causes: causes,
+        potential_causes,
     }
 }
 
-/// The day-level rollback rules of the runbook.
-pub fn rollback_rules(cmps: &[MetricComparison], t: &Thresholds) -> RollbackRecommendation {
-    let mut reasons = Vec::new();
+/// The day-level rollback rules of the runbook: the facts that fired.
+pub fn rollback_rules(cmps: &[MetricComparison], t: &Thresholds) -> Vec<Fact> {
+    let mut fired = Vec::new();
     for c in cmps.iter().filter(|c| c.service != OVERALL) {
+        let service = c.service.clone();
         match c.kpi {
             Kpi::Availability
                 if c.current < t.availability_rollback_pct
                     && c.baseline >= t.availability_rollback_pct =>
             {
-                reasons.push(format!(
-                "{}: availability {:.3} % over the day is under {:.0} %.",
-                c.service, c.current, t.availability_rollback_pct
-            ))
+                fired.push(Fact::AvailabilityUnderLimit {
+                    service,
+                    current: c.current,
+                    limit: t.availability_rollback_pct,
+                })
             }
             Kpi::ErrorRate
                 if c.current > t.error_rate_critical_pct
                     && c.baseline <= t.error_rate_critical_pct =>
             {
-                reasons.push(format!(
-                    "{}: error rate {:.2} % over the day is above {:.0} %.",
-                    c.service, c.current, t.error_rate_critical_pct
-                ))
+                fired.push(Fact::ErrorRateOverLimit {
+                    service,
+                    current: c.current,
+                    limit: t.error_rate_critical_pct,
+                })
             }
             k if k.is_slo()
                 && c.status == DriftStatus::Drift
                 && c.severity == Some(Severity::Critical)
                 && c.degradation_percent >= t.drift_critical_pct
-                && c.late_degradation_percent.is_some_and(|l| l >= t.drift_critical_pct) =>
+                && c.late_degradation_percent
+                    .is_some_and(|l| l >= t.drift_critical_pct) =>
             {
-                reasons.push(format!(
-                    "{}: {} is {:+.1} % vs GA ({}) and still {:+.1} % in the last 6 hours: a critical regression on an SLO metric that has not recovered.",
-                    c.service,
-                    c.kpi,
-                    c.degradation_percent,
-                    c.p_value.map_or("no test".into(), fmt_p),
-                    c.late_degradation_percent.unwrap_or(0.0)
-                ))
+                fired.push(Fact::UnrecoveredSloRegression {
+                    service,
+                    kpi: k,
+                    degradation: c.degradation_percent,
+                    p_value: c.p_value,
+                    late_degradation: c.late_degradation_percent.unwrap_or(0.0),
+                })
             }
             _ => {}
         }
     }
-    RollbackRecommendation {
-        recommended: !reasons.is_empty(),
-        reasons,
-    }
+    fired
 }
 
 /// Smallest day-on-day growth of a degradation, in percentage points, that
@@ -552,7 +552,7 @@ pub fn trend_rule(
     day: u32,
     cmps: &[MetricComparison],
     previous: &[&StabilitySummary],
-) -> Vec<String> {
+) -> Vec<Fact> {
     if day < 3 {
         return Vec::new();
     }
@@ -583,12 +583,12 @@ pub fn trend_rule(
         };
         let d3 = c.degradation_percent;
         if d2 - d1 >= TREND_STEP_PCT && d3 - d2 >= TREND_STEP_PCT {
-            out.push(format!(
-                "{}: {} has degraded three days running ({d1:+.1} %, {d2:+.1} %, {d3:+.1} % vs GA on days {}-{day}): day 3+ with a degrading trend.",
-                c.service,
-                c.kpi,
-                day - 2
-            ));
+            out.push(Fact::DegradingTrend {
+                service: c.service.clone(),
+                kpi: c.kpi,
+                degradations: [d1, d2, d3],
+                day,
+            });
         }
     }
     out
@@ -601,15 +601,15 @@ pub fn stability_summary(
     day: u32,
     current: WindowSummary,
     meta: ArtifactMeta,
-    slo_cfg: &SloConfig,
-    t: &Thresholds,
+    p: &Policy<'_>,
     previous: &[&StabilitySummary],
 ) -> StabilitySummary {
-    let cmps = compare(&ga.summary, &current, slo_cfg, t);
-    let analysis = analyse(&cmps);
-    let mut rollback = rollback_rules(&cmps, t);
-    rollback.reasons.extend(trend_rule(day, &cmps, previous));
-    rollback.recommended = !rollback.reasons.is_empty();
+    let slo_cfg = p.slo;
+    let cmps = compare(&ga.summary, &current, p);
+    let analysis = analyse(&cmps, p.words);
+    let mut fired = rollback_rules(&cmps, p.thresholds);
+    fired.extend(trend_rule(day, &cmps, previous));
+    let rollback = RollbackRecommendation::from_facts(&fired, p.words);
     let window_secs = meta.window.duration_secs() as f64;
     let slo: Vec<ServiceSlo> = current
         .services

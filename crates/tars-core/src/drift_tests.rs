@@ -1,6 +1,7 @@
 //! Decision rules of the daily comparison on small hand-built days.
 
 use super::*;
+use crate::facts::Plain;
 use crate::model::KpiSamples;
 
 /// A service whose every KPI sits at `v(kpi)`, with 96 deterministic
@@ -40,7 +41,7 @@ fn base(k: Kpi) -> f64 {
 
 fn cmp(kpi: Kpi, b: &ServiceKpis, c: &ServiceKpis) -> MetricComparison {
     let o = SloConfig::default().objective("svc");
-    compare_kpi("svc", kpi, b, c, &o, &Thresholds::default()).unwrap()
+    compare_kpi("svc", kpi, (b, c), &o, &Thresholds::default(), &Plain).unwrap()
 }
 
 #[test]
@@ -120,10 +121,25 @@ fn rollback_limits_skip_conditions_that_stood_at_ga() {
         severity: None,
         explanation: String::new(),
     };
-    assert!(!rollback_rules(&[row(Kpi::ErrorRate, 6.0, 6.1)], &t).recommended);
-    assert!(rollback_rules(&[row(Kpi::ErrorRate, 0.1, 6.1)], &t).recommended);
-    assert!(!rollback_rules(&[row(Kpi::Availability, 98.0, 98.1)], &t).recommended);
-    assert!(rollback_rules(&[row(Kpi::Availability, 99.9, 98.1)], &t).recommended);
+    // Past the limit at GA already: the standing condition, no rule fires.
+    assert!(rollback_rules(&[row(Kpi::ErrorRate, 6.0, 6.1)], &t).is_empty());
+    assert_eq!(
+        rollback_rules(&[row(Kpi::ErrorRate, 0.1, 6.1)], &t),
+        [Fact::ErrorRateOverLimit {
+            service: "svc".into(),
+            current: 6.1,
+            limit: t.error_rate_critical_pct
+        }]
+    );
+    assert!(rollback_rules(&[row(Kpi::Availability, 98.0, 98.1)], &t).is_empty());
+    assert_eq!(
+        rollback_rules(&[row(Kpi::Availability, 99.9, 98.1)], &t),
+        [Fact::AvailabilityUnderLimit {
+            service: "svc".into(),
+            current: 98.1,
+            limit: t.availability_rollback_pct
+        }]
+    );
 }
 
 /// A day whose only comparison is checkout p99 at `deg` % with `status`.
@@ -165,7 +181,7 @@ pub(crate) fn day_with(day: u32, deg: f64, status: DriftStatus) -> StabilitySumm
             severity: Some(Severity::Medium),
             explanation: String::new(),
         }],
-        drift_analysis: analyse(&[]),
+        drift_analysis: analyse(&[], &Plain),
         slo: vec![],
         slo_posture: vec![],
         rollback_recommendation: RollbackRecommendation::default(),
@@ -178,11 +194,14 @@ fn trend_rule_needs_three_drifting_days_each_worse_by_five_points() {
     let d2 = day_with(2, 20.0, DriftStatus::Drift);
     let d3 = day_with(3, 27.0, DriftStatus::Drift);
     let r = trend_rule(3, &d3.metrics_comparison, &[&d1, &d2]);
-    assert_eq!(r.len(), 1, "{r:?}");
-    assert!(
-        r[0].contains("checkout") && r[0].contains("+27.0"),
-        "{}",
-        r[0]
+    assert_eq!(
+        r,
+        [Fact::DegradingTrend {
+            service: "checkout".into(),
+            kpi: Kpi::P99LatencyMs,
+            degradations: [12.0, 20.0, 27.0],
+            day: 3
+        }]
     );
     // Flat (a step that stays): no trend.
     let flat = day_with(3, 21.0, DriftStatus::Drift);

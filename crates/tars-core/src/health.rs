@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::drift::{DriftStatus, StabilitySummary};
 use crate::events::AnomalyEvent;
+use crate::facts::{Fact, Words};
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
-use crate::slo::{BurnWindow, PostureEntry, ServiceSlo};
+use crate::slo::{PostureEntry, ServiceSlo};
 use crate::thresholds::Thresholds;
 
 /// Health bands of the runbook.
@@ -194,28 +195,16 @@ pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
     }
 }
 
-fn mitigation_for(d: &Degradation) -> Option<Mitigation> {
-    let svc = &d.service;
-    let action = match Kpi::from_name(&d.kpi) {
-        Some(Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs) => format!(
-            "Compare {svc}'s latency profile with the GA build (traces of slow requests, downstream calls, pool waits); scale out if CPU-bound; roll {svc} back if p99 stays over the SLO."
-        ),
-        Some(Kpi::ErrorRate | Kpi::Availability) => format!(
-            "Read {svc}'s 5xx logs for the window, check its dependencies' health, and roll {svc} back if the error rate does not return under the SLO budget."
-        ),
-        Some(Kpi::MemoryBytes) => format!(
-            "Take heap profiles of {svc} an hour apart to find the growth; schedule rolling restarts as a stop-gap and alert before the memory limit."
-        ),
-        Some(Kpi::CpuCores) => format!("Profile {svc}'s CPU and check autoscaling headroom; find the code path that got more expensive."),
-        Some(Kpi::ThroughputRps) => format!("Check {svc}'s upstream callers, routing and client errors: traffic that disappears is failing before it reaches us."),
-        None => format!("Review the anomaly incidents of {svc} and correlate them with deploys and dependency alerts."),
-    };
-    Some(Mitigation {
+fn mitigation_for(d: &Degradation, words: &dyn Words) -> Mitigation {
+    Mitigation {
         priority: d.severity.priority().to_string(),
-        service: svc.clone(),
-        action,
+        service: d.service.clone(),
+        action: words.word(&Fact::Mitigation {
+            service: d.service.clone(),
+            kpi: Kpi::from_name(&d.kpi),
+        }),
         reason: d.description.clone(),
-    })
+    }
 }
 
 /// Builds the day's health report.
@@ -225,12 +214,13 @@ pub fn health_report(
     previous_score: Option<f64>,
     meta: ArtifactMeta,
     t: &Thresholds,
+    words: &dyn Words,
 ) -> HealthReport {
     let mut found = Found::default();
-    drift_findings(day, &mut found);
-    slo_findings(day, &mut found);
-    let summary = anomaly_findings(events, t, &mut found);
-    restart_findings(day, &mut found);
+    drift_findings(day, &mut found, words);
+    slo_findings(day, &mut found, words);
+    let summary = anomaly_findings(events, t, &mut found, words);
+    restart_findings(day, &mut found, words);
     let Found {
         breakdown,
         degradations,
@@ -238,8 +228,11 @@ pub fn health_report(
     let degradations = group_causes(degradations);
     let total: f64 = breakdown.iter().map(|d| d.points).sum();
     let score = ((100.0 - total).max(0.0) * 10.0).round() / 10.0;
-    let plan = mitigation_plan(&degradations);
-    let rollback = rollback_rules(day, score, previous_score, &plan, t);
+    let plan = mitigation_plan(&degradations, words);
+    let mut rollback = day.rollback_recommendation.clone();
+    let fired = rollback_rules(score, previous_score, &plan, t);
+    rollback.reasons.extend(fired.iter().map(|f| words.word(f)));
+    rollback.recommended = !rollback.reasons.is_empty();
     HealthReport {
         meta,
         day_number: day.day_number,
@@ -263,7 +256,7 @@ struct Found {
 }
 
 /// Release-caused drifts and limit breaches of the day's comparisons.
-fn drift_findings(day: &StabilitySummary, found: &mut Found) {
+fn drift_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) {
     let Found {
         breakdown,
         degradations,
@@ -296,7 +289,10 @@ fn drift_findings(day: &StabilitySummary, found: &mut Found) {
             drift_total += pts;
             breakdown.push(Deduction {
                 category: source.to_string(),
-                item: format!("{} {}", c.service, c.kpi),
+                item: words.word(&Fact::ServiceKpi {
+                    service: c.service.clone(),
+                    kpi: c.kpi.name().to_string(),
+                }),
                 points: pts,
                 reason: c.explanation.clone(),
             });
@@ -305,7 +301,7 @@ fn drift_findings(day: &StabilitySummary, found: &mut Found) {
 }
 
 /// Release-caused budget burns.
-fn slo_findings(day: &StabilitySummary, found: &mut Found) {
+fn slo_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) {
     let Found {
         breakdown,
         degradations,
@@ -315,25 +311,20 @@ fn slo_findings(day: &StabilitySummary, found: &mut Found) {
     for s in &day.slo {
         for f in &s.findings {
             let kpi = f.sli.kpi();
-            let what = match f.window {
-                BurnWindow::Fast1h => "worst hour",
-                BurnWindow::Slow24h => "day",
-            };
-            let ga = f
-                .ga_burn_rate
-                .map_or("no GA day to compare".to_string(), |g| {
-                    format!("{g:.1}x on GA day")
-                });
-            let reason = format!(
-                "{}: {} budget burn over the {what} {:.1}x ({:.1} % of the 7-day budget; {ga}).",
-                s.service,
-                f.sli.name(),
-                f.burn_rate,
-                f.budget_spent_pct
-            );
+            let reason = words.word(&Fact::BudgetBurn {
+                service: s.service.clone(),
+                sli: f.sli,
+                window: f.window,
+                burn_rate: f.burn_rate,
+                budget_spent_pct: f.budget_spent_pct,
+                ga_burn_rate: f.ga_burn_rate,
+            });
             breakdown.push(Deduction {
                 category: "slo".into(),
-                item: format!("{} {} budget", s.service, f.sli.name()),
+                item: words.word(&Fact::BudgetItem {
+                    service: s.service.clone(),
+                    sli: f.sli,
+                }),
                 points: slo_points(f.severity),
                 reason: reason.clone(),
             });
@@ -353,7 +344,12 @@ fn slo_findings(day: &StabilitySummary, found: &mut Found) {
 }
 
 /// Anomaly incidents of the day: their summary, deduction and degradations.
-fn anomaly_findings(events: &[&AnomalyEvent], t: &Thresholds, found: &mut Found) -> AnomalySummary {
+fn anomaly_findings(
+    events: &[&AnomalyEvent],
+    t: &Thresholds,
+    found: &mut Found,
+    words: &dyn Words,
+) -> AnomalySummary {
     let Found {
         breakdown,
         degradations,
@@ -387,14 +383,16 @@ fn anomaly_findings(events: &[&AnomalyEvent], t: &Thresholds, found: &mut Found)
     if anomaly_total > 0.0 {
         breakdown.push(Deduction {
             category: "anomalies".into(),
-            item: format!("{} incident(s)", incidents.len()),
+            item: words.word(&Fact::IncidentsItem {
+                incidents: incidents.len(),
+            }),
             points: anomaly_total.min(ANOMALY_CAP),
-            reason: format!(
-                "{} anomaly incident(s) ({} signal(s)) started this day ({}); 3/2/1/0.25 points per critical/high/medium/low incident, at most {ANOMALY_CAP}.",
-                incidents.len(),
-                events.len(),
-                summary.by_severity.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
-            ),
+            reason: words.word(&Fact::AnomalyIncidents {
+                incidents: incidents.len(),
+                signals: events.len(),
+                by_severity: summary.by_severity.iter().map(|(s, n)| (*s, *n)).collect(),
+                cap: ANOMALY_CAP,
+            }),
         });
     }
     // An anomaly shows that something unusual happened, not how much it hurt:
@@ -421,10 +419,11 @@ fn anomaly_findings(events: &[&AnomalyEvent], t: &Thresholds, found: &mut Found)
                 severity: Severity::Medium,
                 related: Vec::new(),
                 source: "anomalies".into(),
-                description: format!(
-                    "{svc} had {n} anomaly incidents this day (limit {}).",
-                    t.anomalies_per_day_medium
-                ),
+                description: words.word(&Fact::ManyAnomalies {
+                    service: svc.clone(),
+                    incidents: *n,
+                    limit: t.anomalies_per_day_medium,
+                }),
                 drift_percent: None,
                 p_value: None,
             });
@@ -434,7 +433,7 @@ fn anomaly_findings(events: &[&AnomalyEvent], t: &Thresholds, found: &mut Found)
 }
 
 /// Services that restarted more than twice in the day.
-fn restart_findings(day: &StabilitySummary, found: &mut Found) {
+fn restart_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) {
     let breakdown = &mut found.breakdown;
     for s in &day.summary.services {
         if s.restarts > 2 {
@@ -442,56 +441,56 @@ fn restart_findings(day: &StabilitySummary, found: &mut Found) {
                 category: "restarts".into(),
                 item: s.service.clone(),
                 points: 2.0,
-                reason: format!("{} restarted {} times this day.", s.service, s.restarts),
+                reason: words.word(&Fact::Restarts {
+                    service: s.service.clone(),
+                    restarts: s.restarts,
+                }),
             });
         }
     }
 }
 
 /// One action per service and kind of action.
-fn mitigation_plan(degradations: &[Degradation]) -> Vec<Mitigation> {
+fn mitigation_plan(degradations: &[Degradation], words: &dyn Words) -> Vec<Mitigation> {
     let mut plan: Vec<Mitigation> = Vec::new();
     for d in degradations {
-        if let Some(m) = mitigation_for(d) {
-            // One action per service and kind of action is enough.
-            if !plan
-                .iter()
-                .any(|p| p.service == m.service && p.action == m.action)
-            {
-                plan.push(m);
-            }
+        let m = mitigation_for(d, words);
+        // One action per service and kind of action is enough.
+        if !plan
+            .iter()
+            .any(|p| p.service == m.service && p.action == m.action)
+        {
+            plan.push(m);
         }
     }
 
     plan
 }
 
-/// The day summary's rollback reasons plus the score's own rules.
+/// The score's own rollback rules (the day summary's come on top).
 fn rollback_rules(
-    day: &StabilitySummary,
     score: f64,
     previous_score: Option<f64>,
     plan: &[Mitigation],
     t: &Thresholds,
-) -> RollbackRecommendation {
-    let mut rollback = day.rollback_recommendation.clone();
+) -> Vec<Fact> {
+    let mut fired = Vec::new();
     if let Some(prev) = previous_score {
         if score < t.health_rollback && prev < t.health_rollback {
-            rollback.reasons.push(format!(
-                "health score {score:.1} today and {prev:.1} yesterday: under {:.0} for two consecutive days.",
-                t.health_rollback
-            ));
+            fired.push(Fact::LowHealthTwoDays {
+                score,
+                previous: prev,
+                limit: t.health_rollback,
+            });
         }
     }
     if score < t.health_fair && plan.is_empty() {
-        rollback.reasons.push(format!(
-            "health score {score:.1} is under {:.0} and there is no mitigation to try.",
-            t.health_fair
-        ));
+        fired.push(Fact::LowHealthNoMitigation {
+            score,
+            limit: t.health_fair,
+        });
     }
-    rollback.recommended = !rollback.reasons.is_empty();
-
-    rollback
+    fired
 }
 
 #[cfg(test)]
@@ -550,7 +549,7 @@ mod tests {
             })
             .collect();
         let mut found = Found::default();
-        drift_findings(&day, &mut found);
+        drift_findings(&day, &mut found, &crate::facts::Plain);
         // Three criticals would be 75 points; the cap keeps drift at 60.
         let points: Vec<f64> = found.breakdown.iter().map(|d| d.points).collect();
         assert_eq!(points, [25.0, 25.0, 10.0]);

@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod drift;
 mod error;
 pub mod events;
+pub mod facts;
 pub mod health;
 pub mod model;
 pub mod regression;

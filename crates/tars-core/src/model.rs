@@ -245,4 +245,14 @@ pub struct RollbackRecommendation {
     pub reasons: Vec<String>,
 }
 
+impl RollbackRecommendation {
+    /// The recommendation of the rules that fired, one sentence each.
+    pub fn from_facts(fired: &[crate::facts::Fact], words: &dyn crate::facts::Words) -> Self {
+        RollbackRecommendation {
+            recommended: !fired.is_empty(),
+            reasons: fired.iter().map(|f| words.word(f)).collect(),
+        }
+    }
+}
+
 pub use tars_detector::Severity;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::GaKpiSummary;
 use crate::drift::{degradation, severity_for, DriftStatus, StabilitySummary};
+use crate::facts::{Fact, Words};
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity};
 use crate::stats;
 use crate::thresholds::Thresholds;
@@ -97,14 +98,6 @@ fn value(summary: &crate::baseline::WindowSummary, service: &str, kpi: Kpi) -> O
         .filter(|v| v.is_finite())
 }
 
-/// A signed change in the KPI's unit, readable (memory in MiB).
-fn fmt_delta(kpi: Kpi, v: f64) -> String {
-    match kpi {
-        Kpi::MemoryBytes => format!("{:+.1} MiB", v / 1_048_576.0),
-        _ => format!("{v:+.3} {}", kpi.unit()),
-    }
-}
-
 /// Analyses one KPI of one service.
 pub fn analyse_kpi(
     service: &str,
@@ -112,6 +105,7 @@ pub fn analyse_kpi(
     ga: &GaKpiSummary,
     days: &[&StabilitySummary],
     t: &Thresholds,
+    words: &dyn Words,
 ) -> Option<KpiTrend> {
     let v0 = value(&ga.summary, service, kpi)?;
     let (ds, vs, flagged) = daily_values(service, kpi, v0, days);
@@ -190,16 +184,21 @@ pub fn analyse_kpi(
         (true, false) | (false, true) => "medium",
         _ => "low",
     };
-    let explanation = explain(
-        service,
+    let explanation = words.word(&Fact::Trend {
+        service: service.to_string(),
         kpi,
-        (v0, last, last_day),
-        &fit,
-        (changepoint_day, days_to_limit),
-        (severity, pattern, confidence),
-        &flagged,
-        t,
-    );
+        ga_value: v0,
+        last,
+        last_day,
+        slope: [fit.slope, fit.slope_low, fit.slope_high],
+        changepoint_day,
+        days_to_limit,
+        memory_limit_bytes: t.memory_limit_bytes,
+        severity,
+        pattern,
+        confidence: confidence.to_string(),
+        flagged_days: flagged.keys().copied().collect(),
+    });
     Some(KpiTrend {
         service: service.to_string(),
         kpi,
@@ -344,64 +343,20 @@ fn severity_ladder(kpi: Kpi, l: Ladder, t: &Thresholds) -> (Option<Severity>, Op
     (severity, days_to_limit)
 }
 
-/// The trend's sentence, with its numbers.
-#[allow(clippy::too_many_arguments)]
-fn explain(
-    service: &str,
-    kpi: Kpi,
-    (v0, last, last_day): (f64, f64, u32),
-    fit: &stats::TheilSen,
-    (changepoint_day, days_to_limit): (Option<u32>, Option<f64>),
-    (severity, pattern, confidence): (Option<Severity>, Pattern, &str),
-    flagged: &BTreeMap<u32, Severity>,
-    t: &Thresholds,
-) -> String {
-    let deg_ga = degradation(kpi, v0, last);
-    let mut explanation = format!(
-        "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {}/day [{}, {}]",
-        kpi.format(last),
-        kpi.format(v0),
-        fmt_delta(kpi, fit.slope),
-        fmt_delta(kpi, fit.slope_low),
-        fmt_delta(kpi, fit.slope_high)
-    );
-    if let Some(cp) = changepoint_day {
-        explanation.push_str(&format!(", step from day {cp}"));
-    }
-    if let Some(dl) = days_to_limit {
-        explanation.push_str(&format!(
-            ", {dl:.1} days to the {:.0} MiB limit",
-            t.memory_limit_bytes / 1048576.0
-        ));
-    }
-    explanation.push_str(&match (severity, pattern) {
-        (Some(s), _) => format!(": {s} regression ({confidence} confidence)."),
-        (None, Pattern::Transient) => format!(
-            ": transient, flagged on day(s) {} and recovered.",
-            flagged
-                .keys()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => ": stable.".to_string(),
-    });
-    explanation
-}
-
 /// Analyses every KPI of every service.
 pub fn analyse(
     ga: &GaKpiSummary,
     days: &[StabilitySummary],
     meta: ArtifactMeta,
     t: &Thresholds,
+    words: &dyn Words,
 ) -> RegressionSummary {
     let mut sorted: Vec<&StabilitySummary> = days.iter().collect();
     sorted.sort_by_key(|d| d.day_number);
     let mut trends = Vec::new();
     for s in &ga.summary.services {
         for kpi in Kpi::ALL {
-            if let Some(tr) = analyse_kpi(&s.service, kpi, ga, &sorted, t) {
+            if let Some(tr) = analyse_kpi(&s.service, kpi, ga, &sorted, t, words) {
                 trends.push(tr);
             }
         }
@@ -429,20 +384,25 @@ pub fn analyse(
             *severity_counts.entry(s).or_insert(0) += 1;
         }
     }
-    let mut reasons: Vec<String> = regressions
+    let mut fired: Vec<Fact> = regressions
         .iter()
         .filter(|r| r.severity == Some(Severity::Critical) && r.kpi.is_slo())
-        .map(|r| format!("critical regression on an SLO metric: {}", r.explanation))
+        .map(|r| Fact::CriticalSloRegression {
+            explanation: r.explanation.clone(),
+        })
         .collect();
     if let Some(last) = sorted.last() {
-        reasons.extend(
+        fired.extend(
             last.rollback_recommendation
                 .reasons
                 .iter()
-                .map(|r| format!("day {}: {r}", last.day_number)),
+                .map(|r| Fact::LastDayRollback {
+                    day: last.day_number,
+                    reason: r.clone(),
+                }),
         );
     }
-    reasons.dedup();
+    fired.dedup();
     let mut days_analyzed = vec![0];
     days_analyzed.extend(sorted.iter().map(|d| d.day_number));
     RegressionSummary {
@@ -452,10 +412,7 @@ pub fn analyse(
         transient_issues,
         trends,
         severity_counts,
-        rollback_recommendation: RollbackRecommendation {
-            recommended: !reasons.is_empty(),
-            reasons,
-        },
+        rollback_recommendation: RollbackRecommendation::from_facts(&fired, words),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::baseline::GaKpiSummary;
 use crate::drift::{DriftStatus, StabilitySummary};
 use crate::events::incident_count;
 use crate::events::AnomalyEvent;
+use crate::facts::{Fact, Words};
 use crate::health::HealthReport;
 use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
 use crate::regression::{Pattern, RegressionSummary};
@@ -158,7 +159,12 @@ pub struct RetroInputs<'a> {
 }
 
 /// Builds the retrospective.
-pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) -> Retrospective {
+pub fn retrospective(
+    inp: &RetroInputs<'_>,
+    meta: ArtifactMeta,
+    t: &Thresholds,
+    words: &dyn Words,
+) -> Retrospective {
     let mut days: Vec<&StabilitySummary> = inp.days.iter().collect();
     days.sort_by_key(|d| d.day_number);
     let mut health: Vec<&HealthReport> = inp.health.iter().collect();
@@ -175,12 +181,13 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         reg: inp.regression,
         t,
         unexplained,
+        words,
     };
     let executive_summary = executive_summary(&w, &health);
     let what_went_well = went_well(&w, &executive_summary.health_scores);
     let unexpected_drifts = unexpected_drifts(&w);
     let cost_analysis = cost_analysis(&w);
-    let slo_compliance_summary = slo_compliance(inp, &w.days);
+    let slo_compliance_summary = slo_compliance(inp, &w.days, words);
     let action_items = action_items(&w, &cost_analysis, &unexpected_drifts);
     let recommendations = recommendations(&w, &slo_compliance_summary);
     let mut days_covered = vec![0];
@@ -197,7 +204,10 @@ pub fn retrospective(inp: &RetroInputs<'_>, meta: ArtifactMeta, t: &Thresholds) 
         slo_compliance_summary,
         recommendations,
         action_items,
-        process_improvements: process_improvements(w.reg),
+        process_improvements: process_improvements(w.reg)
+            .iter()
+            .map(|f| words.word(f))
+            .collect(),
         rollback_recommendation: w.reg.rollback_recommendation.clone(),
     }
 }
@@ -210,6 +220,16 @@ struct Week<'a> {
     reg: &'a RegressionSummary,
     t: &'a Thresholds,
     unexplained: Vec<&'a AnomalyEvent>,
+    words: &'a dyn Words,
+}
+
+impl Week<'_> {
+    fn finding(&self, statement: Fact, evidence: Fact) -> Finding {
+        Finding {
+            statement: self.words.word(&statement),
+            evidence: self.words.word(&evidence),
+        }
+    }
 }
 
 /// Verdict, headline and the daily scores.
@@ -235,32 +255,25 @@ fn executive_summary(w: &Week<'_>, health: &[&HealthReport]) -> ExecutiveSummary
     } else {
         Verdict::Healthy
     };
-    let headline = match verdict {
-        Verdict::Healthy => format!(
-            "The release held its GA baseline for {} days: no regression, lowest health score {}.",
-            w.days.len(),
-            low.map_or("n/a".into(), |l| format!("{l:.1}"))
-        ),
-        Verdict::Drifting => format!(
-            "The release is drifting: {} regression(s) ({}), lowest health score {}.",
-            reg.regressions.len(),
-            reg.severity_counts
+    let headline = w.words.word(&match verdict {
+        Verdict::Healthy => Fact::HeadlineHealthy {
+            days: w.days.len(),
+            lowest: low,
+        },
+        Verdict::Drifting => Fact::HeadlineDrifting {
+            regressions: reg.regressions.len(),
+            worst_first: reg
+                .severity_counts
                 .iter()
                 .rev()
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            low.map_or("n/a".into(), |l| format!("{l:.1}"))
-        ),
-        Verdict::Rollback => format!(
-            "Roll back: {}",
-            reg.rollback_recommendation
-                .reasons
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "the regression analysis recommends it.".into())
-        ),
-    };
+                .map(|(s, n)| (*s, *n))
+                .collect(),
+            lowest: low,
+        },
+        Verdict::Rollback => Fact::HeadlineRollback {
+            first_reason: reg.rollback_recommendation.reasons.first().cloned(),
+        },
+    });
 
     ExecutiveSummary {
         verdict,
@@ -299,15 +312,16 @@ fn went_well(w: &Week<'_>, scores: &[DayHealth]) -> Vec<Finding> {
                 })
                 .collect();
             let worst = p99s.iter().copied().fold(f64::NAN, f64::max);
-            well.push(Finding {
-                statement: format!("{} stayed at its GA baseline all week.", s.service),
-                evidence: format!(
-                    "no significant drift of medium severity or worse on any of {} days; p99 at GA {} and at worst {}.",
-                    w.days.len(),
-                    Kpi::P99LatencyMs.format(s.kpis.get(&Kpi::P99LatencyMs).copied().unwrap_or(f64::NAN)),
-                    Kpi::P99LatencyMs.format(worst)
-                ),
-            });
+            well.push(w.finding(
+                Fact::AtBaseline {
+                    service: s.service.clone(),
+                },
+                Fact::AtBaselineEvidence {
+                    days: w.days.len(),
+                    p99_ga: s.kpis.get(&Kpi::P99LatencyMs).copied().unwrap_or(f64::NAN),
+                    p99_worst: worst,
+                },
+            ));
         }
     }
     let excellent = scores
@@ -315,29 +329,23 @@ fn went_well(w: &Week<'_>, scores: &[DayHealth]) -> Vec<Finding> {
         .filter(|s| s.score >= w.t.health_excellent)
         .count();
     if excellent > 0 {
-        well.push(Finding {
-            statement: format!(
-                "{excellent} of {} days scored excellent health.",
-                scores.len()
-            ),
-            evidence: format!(
-                "scores: {}.",
-                scores
-                    .iter()
-                    .map(|s| format!("day {} {:.1}", s.day, s.score))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
+        well.push(w.finding(
+            Fact::ExcellentDays {
+                excellent,
+                days: scores.len(),
+            },
+            Fact::Scores {
+                scores: scores.iter().map(|s| (s.day, s.score)).collect(),
+            },
+        ));
     }
     if w.unexplained.is_empty() {
-        well.push(Finding {
-            statement: "The anomaly detector raised no incident.".into(),
-            evidence: format!(
-                "anomaly_events.json holds {} event(s), all explained by process restarts.",
-                w.inp.events.len()
-            ),
-        });
+        well.push(w.finding(
+            Fact::NoIncidents,
+            Fact::AllRestartExplained {
+                events: w.inp.events.len(),
+            },
+        ));
     }
 
     well
@@ -348,21 +356,20 @@ fn could_be_improved(w: &Week<'_>) -> Vec<Finding> {
     let mut improve = Vec::new();
     for r in &w.reg.regressions {
         improve.push(Finding {
-            statement: format!(
-                "{} {} regressed ({}).",
-                r.service,
-                r.kpi,
-                r.severity.map_or("", |s| s.name())
-            ),
+            statement: w.words.word(&Fact::Regressed {
+                service: r.service.clone(),
+                kpi: r.kpi,
+                severity: r.severity,
+            }),
             evidence: r.explanation.clone(),
         });
     }
     for r in &w.reg.transient_issues {
         improve.push(Finding {
-            statement: format!(
-                "{} {} had a transient problem that recovered.",
-                r.service, r.kpi
-            ),
+            statement: w.words.word(&Fact::TransientProblem {
+                service: r.service.clone(),
+                kpi: r.kpi,
+            }),
             evidence: r.explanation.clone(),
         });
     }
@@ -381,9 +388,14 @@ fn could_be_improved(w: &Week<'_>) -> Vec<Finding> {
                 .filter(|e| e.service == *svc)
                 .max_by(|a, b| a.score.total_cmp(&b.score));
             improve.push(Finding {
-                statement: format!("{svc} raised {n} anomaly incidents."),
+                statement: w.words.word(&Fact::NoisyService {
+                    service: svc.to_string(),
+                    incidents: *n,
+                }),
                 evidence: worst.map_or(String::new(), |e| {
-                    format!("the strongest: {}", e.explanation)
+                    w.words.word(&Fact::StrongestAnomaly {
+                        explanation: e.explanation.clone(),
+                    })
                 }),
             });
         }
@@ -414,10 +426,12 @@ fn unexpected_drifts(w: &Week<'_>) -> Vec<Finding> {
                     && c.p_value.is_some_and(|p| p < w.t.significance_alpha))
             {
                 drifts.push(Finding {
-                    statement: format!(
-                        "{} {} moved {:+.1} % by day {} without counting as a regression.",
-                        c.service, c.kpi, c.drift_percent, last.day_number
-                    ),
+                    statement: w.words.word(&Fact::UnexpectedDrift {
+                        service: c.service.clone(),
+                        kpi: c.kpi,
+                        drift_percent: c.drift_percent,
+                        day: last.day_number,
+                    }),
                     evidence: c.explanation.clone(),
                 });
             }
@@ -474,11 +488,14 @@ fn cost_analysis(w: &Week<'_>) -> CostAnalysis {
         last_cost_per_day_usd: last_cost,
         change_percent: change,
         week_cost_usd: week_cost,
-        statement: format!(
-            "Estimated cost went from ${ga_cost:.2}/day at GA to ${last_cost:.2}/day ({change:+.1} %), ${week_cost:.2} over the {} days{}.",
-            w.days.len() + 1,
-            mover.map_or(String::new(), |m| format!("; the largest change is {} ({:+.1} %)", m.service, m.change_percent))
-        ),
+        statement: w.words.word(&Fact::Cost {
+            ga_per_day: ga_cost,
+            last_per_day: last_cost,
+            change_percent: change,
+            week: week_cost,
+            days: w.days.len() + 1,
+            largest_mover: mover.map(|m| (m.service.clone(), m.change_percent)),
+        }),
         services,
     }
 }
@@ -490,7 +507,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     if reg.rollback_recommendation.recommended {
         items.push(ActionItem {
             priority: "P0".into(),
-            description: "Roll the release back (or hold the rollout) until the critical regressions are fixed.".into(),
+            description: w.words.word(&Fact::RollBackAction),
             service: None,
             evidence: reg.rollback_recommendation.reasons.join(" "),
         });
@@ -508,36 +525,22 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
             continue;
         }
         covered.push((r.service.as_str(), family(r.kpi)));
-        let also: Vec<String> = reg
+        let also: Vec<Kpi> = reg
             .regressions
             .iter()
             .filter(|x| x.service == r.service && x.kpi != r.kpi && family(x.kpi) == family(r.kpi))
-            .map(|x| x.kpi.to_string())
+            .map(|x| x.kpi)
             .collect();
-        let also = if also.is_empty() {
-            String::new()
-        } else {
-            format!("; also {}", also.join(", "))
-        };
         let sev = r.severity.unwrap_or(Severity::Medium);
-        let what = match r.kpi {
-            Kpi::MemoryBytes => "Find and fix the memory growth",
-            Kpi::ErrorRate | Kpi::Availability => "Fix the source of the extra 5xx answers",
-            Kpi::P50LatencyMs | Kpi::P95LatencyMs | Kpi::P99LatencyMs => {
-                "Find and fix the latency regression"
-            }
-            Kpi::CpuCores => "Find the code path that costs more CPU",
-            Kpi::ThroughputRps => "Find where the lost traffic goes",
-        };
         items.push(ActionItem {
             priority: sev.priority().into(),
-            description: format!(
-                "{what} in {} ({} {}, {}{also}).",
-                r.service,
-                r.kpi,
-                sev,
-                crate::model::serde_name(&r.pattern)
-            ),
+            description: w.words.word(&Fact::FixRegression {
+                service: r.service.clone(),
+                kpi: r.kpi,
+                severity: sev,
+                pattern: r.pattern,
+                also,
+            }),
             service: Some(r.service.clone()),
             evidence: r.explanation.clone(),
         });
@@ -545,7 +548,10 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     for r in &reg.transient_issues {
         items.push(ActionItem {
             priority: "P2".into(),
-            description: format!("Write a short post-mortem of the transient {} problem in {} and add a guard against a repeat.", r.kpi, r.service),
+            description: w.words.word(&Fact::PostMortem {
+                service: r.service.clone(),
+                kpi: r.kpi,
+            }),
             service: Some(r.service.clone()),
             evidence: r.explanation.clone(),
         });
@@ -553,8 +559,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     if cost.change_percent >= 10.0 {
         items.push(ActionItem {
             priority: "P2".into(),
-            description: "Review the cost increase since GA and right-size the services that grew."
-                .into(),
+            description: w.words.word(&Fact::ReviewCost),
             service: None,
             evidence: cost.statement.clone(),
         });
@@ -562,7 +567,9 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     for f in drifts {
         items.push(ActionItem {
             priority: "P3".into(),
-            description: format!("Explain the unexpected drift: {}", f.statement),
+            description: w.words.word(&Fact::ExplainDrift {
+                statement: f.statement.clone(),
+            }),
             service: None,
             evidence: f.evidence.clone(),
         });
@@ -576,12 +583,12 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
 /// What to do next, from the regressions' patterns and the SLO week.
 fn recommendations(w: &Week<'_>, slo: &SloCompliance) -> Vec<String> {
     let reg = w.reg;
-    let mut recs: Vec<String> = Vec::new();
+    let mut recs: Vec<Fact> = Vec::new();
     if reg.rollback_recommendation.recommended {
-        recs.push("Do not promote this release further until the P0 items are closed; re-run the watch on the fixed build.".into());
+        recs.push(Fact::HoldPromotion);
     }
     // One recommendation per service and step day, naming every KPI that stepped.
-    let mut steps: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
+    let mut steps: BTreeMap<(String, u32), Vec<Kpi>> = BTreeMap::new();
     for r in reg
         .regressions
         .iter()
@@ -590,53 +597,49 @@ fn recommendations(w: &Week<'_>, slo: &SloCompliance) -> Vec<String> {
         steps
             .entry((r.service.clone(), r.changepoint_day.unwrap_or(0)))
             .or_default()
-            .push(r.kpi.name().to_string());
+            .push(r.kpi);
     }
-    for ((svc, day), kpis) in steps {
-        recs.push(format!("Bisect the changes deployed just before day {day} for {svc}: its {} stepped up then and stayed.", kpis.join(", ")));
+    for ((service, day), kpis) in steps {
+        recs.push(Fact::Bisect { service, day, kpis });
     }
     for r in reg.regressions.iter().filter(|r| r.kpi == Kpi::MemoryBytes) {
-        recs.push(format!(
-            "Until {}'s leak is fixed, restart it before it reaches its memory limit{}.",
-            r.service,
-            r.days_to_limit.map_or(String::new(), |d| format!(
-                " (about {d:.1} days away at the current slope)"
-            ))
-        ));
+        recs.push(Fact::RestartBeforeLimit {
+            service: r.service.clone(),
+            days_to_limit: r.days_to_limit,
+        });
     }
     if !slo.all_met {
-        recs.push("Add burn-rate alerts (1 h and 6 h windows) on the services that missed their SLO so the next incident pages before the budget is gone.".into());
+        recs.push(Fact::BurnRateAlerts);
     }
     if recs.is_empty() {
-        recs.push("Keep the release; carry the GA baseline forward as the reference for the next release.".into());
+        recs.push(Fact::KeepRelease);
     }
-
-    recs
+    recs.iter().map(|f| w.words.word(f)).collect()
 }
 
 /// How to run the next watch better.
-fn process_improvements(reg: &RegressionSummary) -> Vec<String> {
-    let mut process = vec![
-        "Run the GA-day collection at the end of day 0 so the baseline covers a full daily cycle.".to_string(),
-        "Keep anomaly detection running continuously (the Deployment/systemd unit) rather than once a day, so incidents are caught within minutes.".to_string(),
-    ];
+fn process_improvements(reg: &RegressionSummary) -> Vec<Fact> {
+    let mut process = vec![Fact::GaAtDayEnd, Fact::ContinuousDetection];
     if !reg.transient_issues.is_empty() {
-        process.push("Transient incidents recovered on their own but were only seen in daily summaries: route anomaly events of high severity to the on-call channel.".into());
+        process.push(Fact::RouteTransients);
     }
     if reg
         .regressions
         .iter()
         .any(|r| r.changepoint_day.is_some_and(|d| d > 1))
     {
-        process.push("A regression began after day 1: record every deploy and config change during the watch so a changepoint can be matched to its cause.".into());
+        process.push(Fact::RecordDeploys);
     }
-
     process
 }
 
 /// The week against each service's objectives, with pre-existing conditions
 /// told apart from what the release caused.
-fn slo_compliance(inp: &RetroInputs<'_>, days: &[&StabilitySummary]) -> SloCompliance {
+fn slo_compliance(
+    inp: &RetroInputs<'_>,
+    days: &[&StabilitySummary],
+    words: &dyn Words,
+) -> SloCompliance {
     let mut posture: Vec<PostureEntry> = Vec::new();
     for p in days.iter().rev().flat_map(|d| d.slo_posture.iter()) {
         if !posture
@@ -683,41 +686,26 @@ fn slo_compliance(inp: &RetroInputs<'_>, days: &[&StabilitySummary]) -> SloCompl
     let missed =
         |s: &&ServiceSloWeek| s.days_availability_met < s.days || s.days_latency_met < s.days;
     let all_met = !services.iter().any(|s| missed(&s));
-    let describe = |s: &ServiceSloWeek| {
-        format!(
-            "{} (availability met {}/{} days, worst {:.3} %; latency met {}/{} days; {:.0} % of the week's error budget used)",
-            s.service, s.days_availability_met, s.days, s.worst_availability, s.days_latency_met, s.days, s.error_budget_consumed_pct
-        )
-    };
-    let by_release: Vec<String> = services
-        .iter()
-        .filter(|s| missed(s) && !s.misses_pre_existing)
-        .map(describe)
-        .collect();
-    let standing: Vec<String> = services
-        .iter()
-        .filter(|s| missed(s) && s.misses_pre_existing)
-        .map(describe)
-        .collect();
     let o = inp.objectives;
-    let statement = if all_met {
-        format!(
-            "Every service met the {} % availability and {:.0} ms p{} objectives on every day.",
-            o.availability_pct, o.latency_ms, o.latency_percentile
-        )
+    let statement = words.word(&if all_met {
+        Fact::SloAllMet {
+            availability_pct: o.availability_pct,
+            latency_ms: o.latency_ms,
+            latency_percentile: o.latency_percentile,
+        }
     } else {
-        let mut parts = Vec::new();
-        if !by_release.is_empty() {
-            parts.push(format!("SLOs were missed by: {}.", by_release.join("; ")))
+        let pick = |standing: bool| {
+            services
+                .iter()
+                .filter(|s| missed(s) && s.misses_pre_existing == standing)
+                .cloned()
+                .collect()
+        };
+        Fact::SloMissed {
+            by_release: pick(false),
+            standing: pick(true),
         }
-        if !standing.is_empty() {
-            parts.push(format!(
-                "Standing before the release and not made worse by it (see the posture table): {}.",
-                standing.join("; ")
-            ))
-        }
-        parts.join(" ")
-    };
+    });
     SloCompliance {
         availability_slo_pct: o.availability_pct,
         p99_latency_slo_ms: o.latency_ms,
