@@ -24,6 +24,10 @@ pub struct Config {
     /// Sensitivity of the release watch's anomaly detection.
     pub detector: DetectorConfig,
     pub prometheus: PromConfig,
+    /// True when the file set `[detector] z_threshold` itself (see
+    /// [`Config::csv_detector`]).
+    #[serde(skip)]
+    pub file_sets_z: bool,
 }
 
 /// Default `z_threshold` of the release watch. The detector's own default
@@ -44,6 +48,7 @@ impl Default for Config {
                 ..DetectorConfig::default()
             },
             prometheus: PromConfig::default(),
+            file_sets_z: false,
         }
     }
 }
@@ -52,12 +57,30 @@ impl Config {
     /// Loads `path` over the defaults (unknown keys are an error).
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let cfg: Config = toml::from_str(&text)
+        let mut cfg: Config = toml::from_str(&text)
             .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+        cfg.file_sets_z = toml::from_str::<toml::Table>(&text)
+            .ok()
+            .and_then(|t| t.get("detector")?.get("z_threshold").cloned())
+            .is_some();
         cfg.slo
             .validate()
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         Ok(cfg)
+    }
+}
+
+impl Config {
+    /// Detector settings for a labelled CSV scored one series at a time (as
+    /// NAB is): the file's `z_threshold` when it sets one, else the
+    /// detector's own default rather than the watch's
+    /// [`WATCH_Z_THRESHOLD`]. Environment and flags still override it.
+    pub fn csv_detector(&self) -> DetectorConfig {
+        let mut d = self.detector;
+        if !self.file_sets_z {
+            d.z_threshold = DetectorConfig::default().z_threshold;
+        }
+        d
     }
 }
 
@@ -91,6 +114,21 @@ mod tests {
         std::fs::write(&p, "[detector]\nz_treshold = 3.0\n").unwrap();
         let err = Config::from_file(&p).unwrap_err().to_string();
         assert!(err.contains("z_treshold"), "{err}");
+    }
+
+    #[test]
+    fn a_csv_run_keeps_the_files_z_threshold_and_alpha() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        std::fs::write(&p, "[detector]\nz_threshold = 3.0\nalpha = 0.2\n").unwrap();
+        let d = Config::from_file(&p).unwrap().csv_detector();
+        assert_eq!((d.z_threshold, d.alpha), (3.0, 0.2));
+        // Without it, the detector's own default, not the watch's 6.
+        std::fs::write(&p, "[detector]\nalpha = 0.2\n").unwrap();
+        let d = Config::from_file(&p).unwrap().csv_detector();
+        assert_eq!(d.z_threshold, DetectorConfig::default().z_threshold);
+        assert_ne!(d.z_threshold, WATCH_Z_THRESHOLD);
+        assert_eq!(d.alpha, 0.2);
     }
 
     #[test]

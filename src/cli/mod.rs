@@ -470,7 +470,7 @@ fn anomaly(a: AnomalyArgs) -> Result<()> {
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         let det = if is_csv {
             let mut base = cfg.clone();
-            base.detector.z_threshold = DetectorConfig::default().z_threshold;
+            base.detector = cfg.csv_detector();
             detector_config(&base, z, a.ewma_alpha)?
         } else {
             det
