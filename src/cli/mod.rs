@@ -549,10 +549,13 @@ fn anomaly_input(
                 "a CSV --input needs --scores-csv OUT.csv".into(),
             ));
         };
-        let rows = crate::anomaly::eval::scores_csv(input, scores, det)
-            .map_err(|e| Error::Other(e.to_string()))?;
+        let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
+        let rows = crate::anomaly::eval::score_csv(std::io::BufReader::new(file), det)
+            .map_err(|e| Error::bad(input, e.to_string()))?;
+        crate::io::write_atomic(scores, crate::anomaly::eval::scores_text(&rows).as_bytes())?;
         println!(
-            "Scored {rows} rows of {} into {}.",
+            "Scored {} rows of {} into {}.",
+            rows.len(),
             input.display(),
             scores.display()
         );

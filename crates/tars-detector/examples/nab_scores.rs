@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tars_detector::detector::DetectorConfig;
-use tars_detector::eval::scores_csv;
+use tars_detector::eval::{score_csv, scores_text};
 
 fn env_f64(name: &str) -> Result<Option<f64>, String> {
     match std::env::var(name) {
@@ -49,7 +49,13 @@ fn score_all(data: &Path, out: &Path, cfg: &DetectorConfig) -> Result<usize, Str
             let Some(name) = file.file_name() else {
                 continue;
             };
-            scores_csv(&file, &target.join(name), cfg).map_err(|e| e.to_string())?;
+            let input =
+                std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let rows = score_csv(std::io::BufReader::new(input), cfg)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let out = target.join(name);
+            std::fs::write(&out, scores_text(&rows))
+                .map_err(|e| format!("{}: {e}", out.display()))?;
             files += 1;
         }
     }

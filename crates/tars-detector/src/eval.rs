@@ -1,43 +1,22 @@
-//! Offline evaluation entry point: score a `timestamp,value` CSV (NAB format) and
-//! write `timestamp,anomaly_score` for every row, in order.
+//! Offline evaluation: score a `timestamp,value` CSV (NAB format) and give
+//! `timestamp,anomaly_score` for every row, in order. Reading the file and
+//! writing the scores are the caller's (the command line writes atomically).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
 
 use super::detector::{DetectorConfig, StreamingDetector};
 
-/// Why a CSV could not be scored. Messages name the file and, for content errors, the line.
+/// Why a CSV could not be scored; each names the line. The caller adds the file.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: cannot write: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}: expected 2 fields 'timestamp,value', found {found}", path.display())]
-    FieldCount {
-        path: PathBuf,
-        line: usize,
-        found: usize,
-    },
-    #[error("{}:{line}: timestamp '{text}' is not a date-time (YYYY-MM-DD HH:MM:SS, RFC 3339 or epoch seconds)", path.display())]
-    Timestamp {
-        path: PathBuf,
-        line: usize,
-        text: String,
-    },
-    #[error("{}:{line}: value '{text}' is not a number", path.display())]
-    Value {
-        path: PathBuf,
-        line: usize,
-        text: String,
-    },
+    #[error("line {line}: {msg}")]
+    Csv { line: u64, msg: String },
+    #[error("line {line}: expected 2 fields 'timestamp,value', found {found}")]
+    FieldCount { line: u64, found: usize },
+    #[error("line {line}: timestamp '{text}' is not a date-time (YYYY-MM-DD HH:MM:SS, RFC 3339 or epoch seconds)")]
+    Timestamp { line: u64, text: String },
+    #[error("line {line}: value '{text}' is not a number")]
+    Value { line: u64, text: String },
 }
 
 /// Parses the timestamp forms found in metric exports into epoch seconds (UTC).
@@ -81,116 +60,81 @@ fn parse_value(text: &str) -> Option<f64> {
     t.parse::<f64>().ok()
 }
 
-fn unquote(field: &str) -> &str {
-    let f = field.trim();
-    f.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(f)
-}
-
-/// Reads `input` (`timestamp,value`, header optional), scores every row with a fresh
-/// detector and atomically writes `timestamp,anomaly_score` to `output`, keeping the
-/// timestamps verbatim. Returns the number of data rows.
-pub fn scores_csv(input: &Path, output: &Path, cfg: &DetectorConfig) -> Result<usize, EvalError> {
-    let read_err = |source| EvalError::Read {
-        path: input.to_path_buf(),
-        source,
-    };
-    let reader = BufReader::new(File::open(input).map_err(read_err)?);
+/// Scores every row of a `timestamp,value` CSV (header optional, quoted
+/// fields, CRLF and a byte-order mark accepted) with a fresh detector, keeping
+/// the timestamps verbatim.
+pub fn score_csv<R: Read>(input: R, cfg: &DetectorConfig) -> Result<Vec<(String, f64)>, EvalError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
     let mut rows: Vec<(String, f64)> = Vec::new();
     let mut det = StreamingDetector::new(*cfg);
-    for (idx, line) in reader.lines().enumerate() {
-        let line_no = idx + 1;
-        let line = line.map_err(read_err)?;
-        // Spreadsheet exports often start with a byte-order mark and end lines with CR.
-        let line = line.trim_end_matches('\r').trim_start_matches('\u{feff}');
-        if line.trim().is_empty() {
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| EvalError::Csv {
+                line: e.position().map_or(0, |p| p.line()),
+                msg: e.to_string(),
+            })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != 2 {
+        if record.len() != 2 {
             return Err(EvalError::FieldCount {
-                path: input.to_path_buf(),
-                line: line_no,
-                found: fields.len(),
+                line,
+                found: record.len(),
             });
         }
-        let ts_text = unquote(fields[0]);
-        let value_text = unquote(fields[1]);
+        // Spreadsheet exports often start with a byte-order mark.
+        let ts_text = record[0].trim_start_matches('\u{feff}');
+        let value_text = &record[1];
         let Some(ts) = parse_timestamp(ts_text) else {
-            if rows.is_empty() && line_no == 1 && parse_value(value_text).is_none() {
+            if rows.is_empty() && line == 1 && parse_value(value_text).is_none() {
                 continue; // header
             }
             return Err(EvalError::Timestamp {
-                path: input.to_path_buf(),
-                line: line_no,
+                line,
                 text: ts_text.to_string(),
             });
         };
         let Some(value) = parse_value(value_text) else {
             return Err(EvalError::Value {
-                path: input.to_path_buf(),
-                line: line_no,
+                line,
                 text: value_text.to_string(),
             });
         };
-        let verdict = det.update(ts, value);
-        rows.push((fields[0].trim().to_string(), verdict.score));
+        rows.push((ts_text.to_string(), det.update(ts, value).score));
     }
-    write_atomically(output, &rows)?;
-    Ok(rows.len())
+    Ok(rows)
 }
 
-fn write_atomically(output: &Path, rows: &[(String, f64)]) -> Result<(), EvalError> {
-    let write_err = |source| EvalError::Write {
-        path: output.to_path_buf(),
-        source,
-    };
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scores".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        let mut w = BufWriter::new(file);
-        w.write_all(b"timestamp,anomaly_score\n")?;
-        for (ts, score) in rows {
-            writeln!(w, "{ts},{score}")?;
-        }
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, output)?;
-        // The rename is only durable once the directory entry is; not every platform allows this.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+/// The scores as `timestamp,anomaly_score` CSV text, header first.
+pub fn scores_text(rows: &[(String, f64)]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["timestamp", "anomaly_score"]);
+    for (ts, score) in rows {
+        let _ = w.write_record([ts.as_str(), &score.to_string()]);
     }
-    result.map_err(write_err)
+    // Writing into a Vec cannot fail.
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(content: &str) -> (Result<usize, EvalError>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let input = dir.path().join("data.csv");
-        fs::write(&input, content).expect("write input");
-        let out = dir.path().join("out.csv");
-        (scores_csv(&input, &out, &DetectorConfig::default()), dir)
+    /// Scores `content`; the CSV text of the scores, or the error's message.
+    fn run(content: &str) -> Result<String, String> {
+        score_csv(content.as_bytes(), &DetectorConfig::default())
+            .map(|rows| scores_text(&rows))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -223,9 +167,7 @@ mod tests {
             ));
         }
         csv.push_str("2014-02-15 00:00:00,\n");
-        let (res, dir) = run(&csv);
-        assert_eq!(res.expect("scored"), 501);
-        let out = fs::read_to_string(dir.path().join("out.csv")).expect("output");
+        let out = run(&csv).expect("scored");
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "timestamp,anomaly_score");
         assert_eq!(lines.len(), 502);
@@ -239,72 +181,51 @@ mod tests {
                 .expect("score");
             assert!((0.0..=1.0).contains(&s), "{l}");
         }
-        // No temp file left behind.
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]
-    fn bad_value_names_file_and_line() {
-        let (res, _dir) = run("timestamp,value\n2014-02-14 14:30:00,1\n2014-02-14 14:35:00,abc\n");
-        let msg = res.expect_err("must fail").to_string();
-        assert!(
-            msg.ends_with("data.csv:3: value 'abc' is not a number"),
-            "{msg}"
-        );
+    fn bad_value_names_its_line() {
+        let msg = run("timestamp,value\n2014-02-14 14:30:00,1\n2014-02-14 14:35:00,abc\n")
+            .expect_err("must fail");
+        assert_eq!(msg, "line 3: value 'abc' is not a number");
     }
 
     #[test]
-    fn bad_timestamp_names_file_and_line() {
-        let (res, _dir) = run("timestamp,value\n2014-02-14 14:30:00,1\nnot-a-time,2\n");
-        let msg = res.expect_err("must fail").to_string();
-        assert!(msg.contains("data.csv:3: timestamp 'not-a-time'"), "{msg}");
+    fn bad_timestamp_names_its_line() {
+        let msg =
+            run("timestamp,value\n2014-02-14 14:30:00,1\nnot-a-time,2\n").expect_err("must fail");
+        assert!(msg.starts_with("line 3: timestamp 'not-a-time'"), "{msg}");
     }
 
     #[test]
     fn wrong_field_count_is_reported() {
-        let (res, _dir) = run("timestamp,value\n2014-02-14 14:30:00,1,2\n");
-        let msg = res.expect_err("must fail").to_string();
-        assert!(msg.contains("data.csv:2: expected 2 fields"), "{msg}");
-        let (res, _dir) = run("2014-02-14 14:30:00\n");
+        let msg = run("timestamp,value\n2014-02-14 14:30:00,1,2\n").expect_err("must fail");
+        assert!(msg.starts_with("line 2: expected 2 fields"), "{msg}");
+        let res = score_csv(
+            "2014-02-14 14:30:00\n".as_bytes(),
+            &DetectorConfig::default(),
+        );
         assert!(matches!(
             res,
-            Err(EvalError::FieldCount {
-                line: 1,
-                found: 1,
-                ..
-            })
+            Err(EvalError::FieldCount { line: 1, found: 1 })
         ));
     }
 
     #[test]
-    fn failed_run_leaves_no_output() {
-        let (res, dir) = run("timestamp,value\n2014-02-14 14:30:00,x\n");
-        assert!(res.is_err());
-        assert!(!dir.path().join("out.csv").exists());
-    }
-
-    #[test]
-    fn missing_input_is_a_read_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let res = scores_csv(
-            &dir.path().join("nope.csv"),
-            &dir.path().join("o.csv"),
-            &DetectorConfig::default(),
-        );
-        let msg = res.expect_err("must fail").to_string();
-        assert!(msg.contains("nope.csv: cannot read"), "{msg}");
+    fn a_quoted_field_may_hold_a_comma() {
+        // A hand-split reader saw three fields here.
+        let out = run("\"2014-02-14 14:30:00\",\"1\"\n\"2014-02-14, 14:35\",2\n")
+            .expect_err("the second timestamp is not a date");
+        assert!(out.contains("timestamp '2014-02-14, 14:35'"), "{out}");
+        let ok = run("\"2014-02-14 14:30:00\",\"1.5\"\n").expect("scored");
+        assert_eq!(ok, "timestamp,anomaly_score\n2014-02-14 14:30:00,0\n");
     }
 
     #[test]
     fn byte_order_mark_is_ignored() {
         // Headerless, so the mark sits on a data row's timestamp.
-        let (res, dir) = run("\u{feff}2014-02-14 14:30:00,1\r\n2014-02-14 14:35:00,2\r\n");
-        assert_eq!(res.expect("scored"), 2);
-        let out = fs::read_to_string(dir.path().join("out.csv")).expect("output");
+        let out =
+            run("\u{feff}2014-02-14 14:30:00,1\r\n2014-02-14 14:35:00,2\r\n").expect("scored");
         assert_eq!(
             out,
             "timestamp,anomaly_score\n2014-02-14 14:30:00,0\n2014-02-14 14:35:00,0\n"
@@ -313,9 +234,8 @@ mod tests {
 
     #[test]
     fn headerless_and_epoch_input_is_accepted() {
-        let (res, dir) = run("1392388200,1.5\n1392388500,nan\n1392388800,2\n");
-        assert_eq!(res.expect("scored"), 3);
-        let out = fs::read_to_string(dir.path().join("out.csv")).expect("output");
+        let out = run("1392388200,1.5\n1392388500,nan\n1392388800,2\n").expect("scored");
+        assert_eq!(out.lines().count(), 4);
         assert_eq!(out.lines().nth(2), Some("1392388500,0"));
     }
 }
