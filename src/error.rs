@@ -45,8 +45,13 @@ pub enum Error {
     Config(String),
     #[error("{0}")]
     Render(String),
+    /// The analysis could not be done on the data it got.
     #[error("{0}")]
-    Other(String),
+    Analysis(tars_core::CoreError),
+    #[error("{0}")]
+    Notify(#[from] crate::notify::NotifyError),
+    #[error("docker-api: {0}")]
+    DockerApi(#[from] crate::docker_api::DockerApiError),
     /// The analysed window ends after now.
     #[error("{0}")]
     WindowOpen(String),
@@ -61,6 +66,8 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) | Error::Config(_) => ExitCode::Usage,
+            Error::Notify(crate::notify::NotifyError::Usage(_)) => ExitCode::Usage,
+            Error::DockerApi(e) if e.is_usage() => ExitCode::Usage,
             Error::WindowOpen(_) => ExitCode::WindowOpen,
             Error::RollbackRecommended(_) => ExitCode::Rollback,
             _ => ExitCode::Failure,
@@ -86,7 +93,7 @@ impl From<tars_core::CoreError> for Error {
     fn from(e: tars_core::CoreError) -> Self {
         match e {
             tars_core::CoreError::Source(s) => Error::Source(s),
-            other => Error::Other(other.to_string()),
+            other => Error::Analysis(other),
         }
     }
 }

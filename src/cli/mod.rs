@@ -410,18 +410,9 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Schema(a) if a.markdown => crate::io::print_text(&crate::schema::markdown()),
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
-        Command::DockerApi(a) => crate::docker_api::run(a.into()).map_err(|e| {
-            // Bad settings are usage errors (exit 2); the rest are failures.
-            if e.is_usage() {
-                Error::Usage(format!("docker-api: {e}"))
-            } else {
-                Error::Other(format!("docker-api: {e}"))
-            }
-        }),
-        Command::Notify(a) => crate::notify::run(a).map_err(|e| match e {
-            crate::notify::NotifyError::Usage(m) => Error::Usage(m),
-            other => Error::Other(other.to_string()),
-        }),
+        // Both keep their class: bad settings exit 2 (Error::exit_code).
+        Command::DockerApi(a) => Ok(crate::docker_api::run(a.into())?),
+        Command::Notify(a) => Ok(crate::notify::run(a)?),
     }
 }
 
