@@ -124,35 +124,7 @@ fn daily_fact(fact: &Fact) -> Option<String> {
 /// The facts of the regression analysis and the retrospective.
 fn week_fact(fact: &Fact) -> String {
     match fact {
-        Fact::Trend {
-            service,
-            kpi,
-            ga_value,
-            last,
-            last_day,
-            slope,
-            changepoint_day,
-            days_to_limit,
-            memory_limit_bytes,
-            severity,
-            pattern,
-            confidence,
-            flagged_days,
-        } => week::trend(&week::TrendWords {
-            service,
-            kpi: *kpi,
-            ga_value: *ga_value,
-            last: *last,
-            last_day: *last_day,
-            slope: *slope,
-            changepoint_day: *changepoint_day,
-            days_to_limit: *days_to_limit,
-            memory_limit_bytes: *memory_limit_bytes,
-            severity: *severity,
-            pattern: *pattern,
-            confidence,
-            flagged_days,
-        }),
+        Fact::Trend { .. } => week::trend(fact),
         Fact::CriticalSloRegression { explanation } => {
             format!("critical regression on an SLO metric: {explanation}")
         }

@@ -1,5 +1,6 @@
 //! Sentences of the week: the regression analysis and the retrospective.
 
+use tars_core::facts::Fact;
 use tars_core::model::{serde_name, Kpi, Severity};
 use tars_core::regression::Pattern;
 use tars_core::retro::ServiceSloWeek;
@@ -14,50 +15,50 @@ fn fmt_delta(kpi: Kpi, v: f64) -> String {
     }
 }
 
-/// What a trend's numbers say, for [`trend`].
-pub(super) struct TrendWords<'a> {
-    pub service: &'a str,
-    pub kpi: Kpi,
-    pub ga_value: f64,
-    pub last: f64,
-    pub last_day: u32,
-    pub slope: [f64; 3],
-    pub changepoint_day: Option<u32>,
-    pub days_to_limit: Option<f64>,
-    pub memory_limit_bytes: f64,
-    pub severity: Option<Severity>,
-    pub pattern: Pattern,
-    pub confidence: &'a str,
-    pub flagged_days: &'a [u32],
-}
-
-pub(super) fn trend(t: &TrendWords<'_>) -> String {
-    let kpi = t.kpi;
-    let deg_ga = tars_core::drift::degradation(kpi, t.ga_value, t.last);
+/// One KPI's week: level, slope, step, projection and verdict.
+pub(super) fn trend(fact: &Fact) -> String {
+    let Fact::Trend {
+        service,
+        kpi,
+        ga_value,
+        last,
+        last_day,
+        slope,
+        changepoint_day,
+        days_to_limit,
+        memory_limit_bytes,
+        severity,
+        pattern,
+        confidence,
+        flagged_days,
+    } = fact
+    else {
+        return String::new();
+    };
+    let kpi = *kpi;
+    let deg_ga = tars_core::drift::degradation(kpi, *ga_value, *last);
     let mut out = format!(
-        "{} {kpi}: {} on day {} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {}/day [{}, {}]",
-        t.service,
-        kpi.format(t.last),
-        t.last_day,
-        kpi.format(t.ga_value),
-        fmt_delta(kpi, t.slope[0]),
-        fmt_delta(kpi, t.slope[1]),
-        fmt_delta(kpi, t.slope[2])
+        "{service} {kpi}: {} on day {last_day} vs {} at GA ({deg_ga:+.1} % worse), Theil-Sen slope {}/day [{}, {}]",
+        kpi.format(*last),
+        kpi.format(*ga_value),
+        fmt_delta(kpi, slope[0]),
+        fmt_delta(kpi, slope[1]),
+        fmt_delta(kpi, slope[2])
     );
-    if let Some(cp) = t.changepoint_day {
+    if let Some(cp) = changepoint_day {
         out.push_str(&format!(", step from day {cp}"));
     }
-    if let Some(dl) = t.days_to_limit {
+    if let Some(dl) = days_to_limit {
         out.push_str(&format!(
             ", {dl:.1} days to the {:.0} MiB limit",
-            t.memory_limit_bytes / 1048576.0
+            memory_limit_bytes / 1048576.0
         ));
     }
-    out.push_str(&match (t.severity, t.pattern) {
-        (Some(s), _) => format!(": {s} regression ({} confidence).", t.confidence),
+    out.push_str(&match (severity, pattern) {
+        (Some(s), _) => format!(": {s} regression ({confidence} confidence)."),
         (None, Pattern::Transient) => format!(
             ": transient, flagged on day(s) {} and recovered.",
-            join(t.flagged_days, |d| d.to_string())
+            join(flagged_days, |d| d.to_string())
         ),
         _ => ": stable.".to_string(),
     });
