@@ -202,3 +202,112 @@ pub fn ga_baseline(
         summary,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Series;
+    use crate::source::{SourceError, WindowKpis};
+    use std::collections::BTreeMap;
+
+    /// A source that answers from hand-built maps.
+    struct Fixed {
+        agg: WindowKpis,
+        series: Vec<(Kpi, Series)>,
+    }
+
+    impl MetricsSource for Fixed {
+        fn describe(&self) -> String {
+            "fixed".into()
+        }
+        fn window_kpis(&self, _: &Window) -> Result<WindowKpis, SourceError> {
+            Ok(self.agg.clone())
+        }
+        fn kpi_series(&self, kpi: Kpi, _: &Window, _: u32) -> Result<Vec<Series>, SourceError> {
+            Ok(self
+                .series
+                .iter()
+                .filter(|(k, _)| *k == kpi)
+                .map(|(_, s)| s.clone())
+                .collect())
+        }
+    }
+
+    fn all(v: f64) -> KpiValues {
+        Kpi::ALL.into_iter().map(|k| (k, v)).collect()
+    }
+
+    fn window() -> Window {
+        Window::day("2025-11-18T00:00:00Z".parse().unwrap(), 0)
+    }
+
+    fn fixed(services: &[(&str, KpiValues)]) -> Fixed {
+        Fixed {
+            agg: WindowKpis {
+                overall: all(1.0),
+                services: services
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.clone()))
+                    .collect(),
+                restarts: BTreeMap::from([("api".to_string(), 3)]),
+                warnings: vec!["partial answer".into()],
+            },
+            series: vec![(
+                Kpi::P99LatencyMs,
+                Series {
+                    service: "api".into(),
+                    points: vec![(1, 5.0), (2, f64::NAN), (3, 7.0)],
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn a_window_keeps_finite_values_samples_restarts_and_warnings() {
+        let mut api = all(2.0);
+        api.insert(Kpi::CpuCores, f64::NAN);
+        let s = collect_window(&fixed(&[("api", api)]), &window(), &Pricing::default()).unwrap();
+        let svc = s.service("api").unwrap();
+        // NaN is dropped, not written as null.
+        assert!(!svc.kpis.contains_key(&Kpi::CpuCores));
+        assert_eq!(svc.kpis.len(), 7);
+        // Gaps are dropped from the samples the rank test sees.
+        assert_eq!(svc.samples[&Kpi::P99LatencyMs], [5.0, 7.0]);
+        assert_eq!(svc.restarts, 3);
+        assert_eq!(s.warnings, ["partial answer"]);
+        assert_eq!(s.cost_per_day_usd, svc.cost_per_day_usd);
+    }
+
+    #[test]
+    fn no_service_is_no_data_naming_the_source_and_window() {
+        let err = collect_window(&fixed(&[]), &window(), &Pricing::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("fixed: no data for any service"), "{msg}");
+    }
+
+    #[test]
+    fn a_missing_fleet_value_is_an_error_not_a_null() {
+        let mut src = fixed(&[("api", all(2.0))]);
+        src.agg.overall.remove(&Kpi::MemoryBytes);
+        let err = collect_window(&src, &window(), &Pricing::default()).unwrap_err();
+        assert_eq!(err, CoreError::NoFleetValue(Kpi::MemoryBytes));
+    }
+
+    #[test]
+    fn cost_is_priced_from_cpu_memory_and_requests() {
+        let p = Pricing {
+            cpu_core_hour_usd: 1.0,
+            memory_gib_hour_usd: 0.5,
+            million_requests_usd: 10.0,
+        };
+        let mut v = KpiValues::new();
+        v.insert(Kpi::CpuCores, 2.0);
+        v.insert(Kpi::MemoryBytes, 1024.0 * 1024.0 * 1024.0);
+        // 1 req/s is 0.0864 M requests a day.
+        v.insert(Kpi::ThroughputRps, 1.0);
+        let c = cost(&p, &v);
+        assert!((c - (24.0 * 2.0 + 24.0 * 0.5 + 0.864)).abs() < 1e-9, "{c}");
+        // Absent KPIs cost nothing.
+        assert_eq!(cost(&p, &KpiValues::new()), 0.0);
+    }
+}

@@ -715,3 +715,7 @@ fn slo_compliance(
         posture,
     }
 }
+
+#[cfg(test)]
+#[path = "retro_tests.rs"]
+mod tests;
