@@ -2,7 +2,7 @@
 //! (each fact's debug form), so the tests check which fact was stated.
 
 use super::*;
-use crate::baseline::{ServiceKpis, WindowSummary};
+use crate::baseline::ServiceKpis;
 use crate::drift::tests::day_with;
 use crate::facts::Plain;
 use crate::health::{AnomalySummary, HealthStatus};
