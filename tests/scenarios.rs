@@ -9,8 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 use tars::anomaly::AnomalyEvent;
 use tars::config::Config;
-use tars::health::HealthReport;
-use tars::model::{Kpi, Severity, Window};
+use tars::health::{Category, HealthReport};
+use tars::model::{Kpi, Priority, Severity, Window};
 use tars::pipeline::{self, layout};
 use tars::regression::RegressionSummary;
 use tars::source::sim::{parse_spec, InjectionKind, Scenario, Simulator};
@@ -276,7 +276,7 @@ fn rollback_scenario_recommends_rollback_with_reasons() {
         retro.executive_summary.verdict,
         tars::retro::Verdict::Rollback
     );
-    assert_eq!(retro.action_items[0].priority, "P0");
+    assert_eq!(retro.action_items[0].priority, Priority::P0);
 }
 
 #[test]
@@ -304,10 +304,11 @@ fn retrospective_has_seven_sections_backed_by_numbers() {
     );
     let retro: tars::retro::Retrospective =
         tars::io::read_json(&r.data.join("output").join(layout::RETRO_JSON), "retro").unwrap();
+    // Most urgent first (the type already holds them to P0..P3).
     assert!(retro
         .action_items
-        .iter()
-        .all(|a| ["P0", "P1", "P2", "P3"].contains(&a.priority.as_str())));
+        .windows(2)
+        .all(|w| w[0].priority <= w[1].priority));
     assert!(retro
         .action_items
         .iter()
@@ -450,7 +451,7 @@ fn a_fleet_at_its_objectives_is_reported_as_posture_not_scored() {
     let h = health(&r.data, 3);
     assert_eq!(h.slo_posture, day.slo_posture);
     assert!(
-        !h.breakdown.iter().any(|b| b.category == "slo"),
+        !h.breakdown.iter().any(|b| b.category == Category::Slo),
         "{:?}",
         h.breakdown
     );

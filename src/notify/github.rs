@@ -7,6 +7,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::{client, read_json, runtime, secret, GithubArgs, NotifyError};
+use crate::model::Priority;
 use crate::pipeline::layout;
 use crate::retro::{ActionItem, Retrospective};
 use crate::text::one_line;
@@ -32,24 +33,19 @@ pub struct IssuePlan {
 /// Deterministic title, so a rerun finds the issue it created before.
 pub fn issue_title(item: &ActionItem) -> String {
     let desc = one_line(&item.description, TITLE_MAX);
-    format!("[tars {}] {desc}", item.priority.trim())
+    format!("[tars {}] {desc}", item.priority)
 }
 
-fn rank(p: &str) -> Option<u32> {
-    let p = p.trim();
-    p.strip_prefix(['P', 'p'])?.parse().ok()
-}
-
-fn plan(r: &Retrospective, min: u32, label: &str) -> Vec<IssuePlan> {
+fn plan(r: &Retrospective, min: Priority, label: &str) -> Vec<IssuePlan> {
     r.action_items
         .iter()
-        .filter(|a| rank(&a.priority).is_some_and(|p| p <= min))
+        .filter(|a| a.priority <= min)
         .map(|a| {
             let service = a.service.as_deref().unwrap_or("(fleet-wide)");
             let body = format!(
                 "{}\n\n**Priority:** {}\n**Service:** {service}\n**Verdict:** {}\n\n### Evidence\n\n{}\n\n---\nFiled by `tars notify github` from the GA + 7 days retrospective ({}).\n{MARKER}\n",
                 a.description,
-                a.priority.trim(),
+                a.priority,
                 crate::model::serde_name(&r.executive_summary.verdict),
                 a.evidence,
                 r.ga_timestamp.to_rfc3339(),
@@ -57,19 +53,17 @@ fn plan(r: &Retrospective, min: u32, label: &str) -> Vec<IssuePlan> {
             IssuePlan {
                 title: issue_title(a),
                 body,
-                labels: vec![label.to_string(), a.priority.trim().to_uppercase()],
+                labels: vec![label.to_string(), a.priority.to_string()],
             }
         })
         .collect()
 }
 
 pub(super) fn run(a: GithubArgs) -> Result<(), NotifyError> {
-    let min = rank(&a.min_priority).ok_or_else(|| {
-        NotifyError::Usage(format!(
-            "--min-priority: '{}' is not P0..P3",
-            a.min_priority
-        ))
-    })?;
+    let min: Priority = a
+        .min_priority
+        .parse()
+        .map_err(|e| NotifyError::Usage(format!("--min-priority: {e}")))?;
     let valid_repo = a
         .repo
         .split_once('/')
@@ -313,9 +307,10 @@ mod tests {
     }
 
     #[test]
-    fn priorities_rank() {
-        assert_eq!(rank("P0"), Some(0));
-        assert_eq!(rank(" p2 "), Some(2));
-        assert_eq!(rank("high"), None);
+    fn priorities_parse_and_rank() {
+        assert_eq!(" p2 ".parse::<Priority>(), Ok(Priority::P2));
+        assert!("high".parse::<Priority>().is_err());
+        assert!("P9".parse::<Priority>().is_err());
+        assert!(Priority::P0 < Priority::P1 && Priority::P2 < Priority::P3);
     }
 }

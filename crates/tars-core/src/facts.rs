@@ -13,7 +13,7 @@
 //! invent detail.
 
 use crate::model::{Kpi, Severity};
-use crate::regression::Pattern;
+use crate::regression::{Confidence, Pattern};
 use crate::retro::ServiceSloWeek;
 use crate::slo::{BurnWindow, Sli};
 
@@ -203,7 +203,7 @@ pub enum Fact {
         memory_limit_bytes: f64,
         severity: Option<Severity>,
         pattern: Pattern,
-        confidence: String,
+        confidence: Confidence,
         flagged_days: Vec<u32>,
     },
     /// Rollback rule: a critical regression of an SLO KPI (its sentence quoted).

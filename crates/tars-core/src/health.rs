@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::drift::{DriftStatus, StabilitySummary};
 use crate::events::AnomalyEvent;
 use crate::facts::{Fact, Words};
-use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
+use crate::model::{ArtifactMeta, Kpi, Priority, RollbackRecommendation, Severity, OVERALL};
 use crate::slo::{PostureEntry, ServiceSlo};
 use crate::thresholds::Thresholds;
 
@@ -23,11 +23,24 @@ pub enum HealthStatus {
     Poor,
 }
 
+/// Where a finding or deduction comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// A significant drift against GA day.
+    Drift,
+    /// A runbook limit crossed or an error budget burned.
+    Slo,
+    /// Anomaly incidents.
+    Anomalies,
+    /// Process restarts.
+    Restarts,
+}
+
 /// One line of the score's breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Deduction {
-    /// `drift`, `slo`, `anomalies` or `restarts`.
-    pub category: String,
+    pub category: Category,
     /// What was deducted for (service and KPI, or a count).
     pub item: String,
     /// Points taken off the 100.
@@ -50,8 +63,8 @@ pub struct Degradation {
     /// The other findings merged into this one (same service, same cause).
     #[serde(default)]
     pub related: Vec<String>,
-    /// Where it was found: `drift`, `slo` or `anomalies`.
-    pub source: String,
+    /// Where it was found.
+    pub source: Category,
     /// What to do or what was found.
     pub description: String,
     /// Relative change vs GA, percent, where it applies.
@@ -62,8 +75,7 @@ pub struct Degradation {
 /// A recommended action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mitigation {
-    /// P0 (now) .. P3 (when convenient).
-    pub priority: String,
+    pub priority: Priority,
     /// Service name (the value of the grouping label, `service` by default).
     pub service: String,
     pub action: String,
@@ -197,7 +209,7 @@ pub fn status_for(score: f64, t: &Thresholds) -> HealthStatus {
 
 fn mitigation_for(d: &Degradation, words: &dyn Words) -> Mitigation {
     Mitigation {
-        priority: d.severity.priority().to_string(),
+        priority: Priority::of(d.severity),
         service: d.service.clone(),
         action: words.word(&Fact::Mitigation {
             service: d.service.clone(),
@@ -269,9 +281,9 @@ fn drift_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) 
     {
         let Some(sev) = c.severity else { continue };
         let source = if c.status == DriftStatus::SloBreach {
-            "slo"
+            Category::Slo
         } else {
-            "drift"
+            Category::Drift
         };
         degradations.push(Degradation {
             service: c.service.clone(),
@@ -279,7 +291,7 @@ fn drift_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) 
             kpis: vec![c.kpi.name().to_string()],
             severity: sev,
             related: Vec::new(),
-            source: source.to_string(),
+            source,
             description: c.explanation.clone(),
             drift_percent: Some(c.drift_percent),
             p_value: c.p_value,
@@ -288,7 +300,7 @@ fn drift_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) 
         if pts > 0.0 {
             drift_total += pts;
             breakdown.push(Deduction {
-                category: source.to_string(),
+                category: source,
                 item: words.word(&Fact::ServiceKpi {
                     service: c.service.clone(),
                     kpi: c.kpi.name().to_string(),
@@ -320,7 +332,7 @@ fn slo_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) {
                 ga_burn_rate: f.ga_burn_rate,
             });
             breakdown.push(Deduction {
-                category: "slo".into(),
+                category: Category::Slo,
                 item: words.word(&Fact::BudgetItem {
                     service: s.service.clone(),
                     sli: f.sli,
@@ -334,7 +346,7 @@ fn slo_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words) {
                 kpis: vec![kpi.name().to_string()],
                 severity: f.severity,
                 related: Vec::new(),
-                source: "slo".into(),
+                source: Category::Slo,
                 description: reason,
                 drift_percent: None,
                 p_value: None,
@@ -382,7 +394,7 @@ fn anomaly_findings(
     }
     if anomaly_total > 0.0 {
         breakdown.push(Deduction {
-            category: "anomalies".into(),
+            category: Category::Anomalies,
             item: words.word(&Fact::IncidentsItem {
                 incidents: incidents.len(),
             }),
@@ -404,7 +416,7 @@ fn anomaly_findings(
             kpis: vec![e.kpi.clone()],
             severity: e.severity.min(Severity::High),
             related: Vec::new(),
-            source: "anomalies".into(),
+            source: Category::Anomalies,
             description: e.explanation.clone(),
             drift_percent: None,
             p_value: None,
@@ -418,7 +430,7 @@ fn anomaly_findings(
                 kpis: vec!["anomalies".into()],
                 severity: Severity::Medium,
                 related: Vec::new(),
-                source: "anomalies".into(),
+                source: Category::Anomalies,
                 description: words.word(&Fact::ManyAnomalies {
                     service: svc.clone(),
                     incidents: *n,
@@ -438,7 +450,7 @@ fn restart_findings(day: &StabilitySummary, found: &mut Found, words: &dyn Words
     for s in &day.summary.services {
         if s.restarts > 2 {
             breakdown.push(Deduction {
-                category: "restarts".into(),
+                category: Category::Restarts,
                 item: s.service.clone(),
                 points: 2.0,
                 reason: words.word(&Fact::Restarts {
@@ -504,7 +516,7 @@ mod tests {
             kpis: vec![kpi.into()],
             severity,
             related: vec![],
-            source: "drift".into(),
+            source: Category::Drift,
             description: format!("{service} {kpi}"),
             drift_percent: None,
             p_value: None,

@@ -245,6 +245,44 @@ pub struct RollbackRecommendation {
     pub reasons: Vec<String>,
 }
 
+/// How soon an action is due: P0 (now) .. P3 (when convenient).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Priority {
+    P0,
+    P1,
+    P2,
+    P3,
+}
+
+impl Priority {
+    /// The priority of a finding of severity `s`: critical is P0, low P3.
+    pub fn of(s: Severity) -> Priority {
+        match s {
+            Severity::Critical => Priority::P0,
+            Severity::High => Priority::P1,
+            Severity::Medium => Priority::P2,
+            Severity::Low => Priority::P3,
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_name(self))
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = String;
+    /// `P0`..`P3`, case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(s.trim().to_uppercase()))
+            .map_err(|_| format!("'{s}' is not P0, P1, P2 or P3"))
+    }
+}
+
 impl RollbackRecommendation {
     /// The recommendation of the rules that fired, one sentence each.
     pub fn from_facts(fired: &[crate::facts::Fact], words: &dyn crate::facts::Words) -> Self {

@@ -28,11 +28,36 @@ pub enum Pattern {
     Stable,
 }
 
+/// What the last day is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Reference {
+    /// GA day.
+    #[serde(rename = "ga")]
+    Ga,
+    /// Day 1.
+    #[serde(rename = "day_1")]
+    Day1,
+    /// The day before the last.
+    #[serde(rename = "previous_day")]
+    PreviousDay,
+}
+
+/// How much a regression verdict can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The last day's test and the week's trend both agree.
+    High,
+    /// One of the two.
+    Medium,
+    /// Neither.
+    Low,
+}
+
 /// Degradation of the last day against one baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BaselineComparison {
-    /// `ga`, `day_1` or `previous_day`.
-    pub baseline: String,
+    pub baseline: Reference,
     pub baseline_value: f64,
     pub current_value: f64,
     /// Positive = worse, percent.
@@ -67,8 +92,7 @@ pub struct KpiTrend {
     pub pattern: Pattern,
     /// critical, high or medium when this is a regression.
     pub severity: Option<Severity>,
-    /// high / medium / low.
-    pub confidence: String,
+    pub confidence: Confidence,
     /// Days until a configured limit is reached at the current slope (memory).
     pub days_to_limit: Option<f64>,
     pub explanation: String,
@@ -180,9 +204,9 @@ pub fn analyse_kpi(
         })
         .and_then(|c| c.p_value);
     let confidence = match (p_last.is_some_and(|p| p < 0.001), trend_significant) {
-        (true, true) => "high",
-        (true, false) | (false, true) => "medium",
-        _ => "low",
+        (true, true) => Confidence::High,
+        (true, false) | (false, true) => Confidence::Medium,
+        _ => Confidence::Low,
     };
     let explanation = words.word(&Fact::Trend {
         service: service.to_string(),
@@ -196,7 +220,7 @@ pub fn analyse_kpi(
         memory_limit_bytes: t.memory_limit_bytes,
         severity,
         pattern,
-        confidence: confidence.to_string(),
+        confidence,
         flagged_days: flagged.keys().copied().collect(),
     });
     Some(KpiTrend {
@@ -214,7 +238,7 @@ pub fn analyse_kpi(
         flagged_days: flagged,
         pattern,
         severity,
-        confidence: confidence.to_string(),
+        confidence,
         days_to_limit,
         explanation,
     })
@@ -267,14 +291,14 @@ fn daily_values(
 fn comparisons_of(kpi: Kpi, ds: &[u32], vs: &[f64]) -> Vec<BaselineComparison> {
     let (v0, last) = (vs[0], vs[vs.len() - 1]);
     let mut comparisons = vec![BaselineComparison {
-        baseline: "ga".into(),
+        baseline: Reference::Ga,
         baseline_value: v0,
         current_value: last,
         degradation_percent: degradation(kpi, v0, last),
     }];
     if let Some(i) = ds.iter().position(|d| *d == 1) {
         comparisons.push(BaselineComparison {
-            baseline: "day_1".into(),
+            baseline: Reference::Day1,
             baseline_value: vs[i],
             current_value: last,
             degradation_percent: degradation(kpi, vs[i], last),
@@ -283,7 +307,7 @@ fn comparisons_of(kpi: Kpi, ds: &[u32], vs: &[f64]) -> Vec<BaselineComparison> {
     if vs.len() >= 2 {
         let p = vs[vs.len() - 2];
         comparisons.push(BaselineComparison {
-            baseline: "previous_day".into(),
+            baseline: Reference::PreviousDay,
             baseline_value: p,
             current_value: last,
             degradation_percent: degradation(kpi, p, last),

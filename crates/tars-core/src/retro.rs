@@ -13,8 +13,8 @@ use crate::drift::{DriftStatus, StabilitySummary};
 use crate::events::incident_count;
 use crate::events::AnomalyEvent;
 use crate::facts::{Fact, Words};
-use crate::health::HealthReport;
-use crate::model::{ArtifactMeta, Kpi, RollbackRecommendation, Severity, OVERALL};
+use crate::health::{HealthReport, HealthStatus};
+use crate::model::{ArtifactMeta, Kpi, Priority, RollbackRecommendation, Severity, OVERALL};
 use crate::regression::{Pattern, RegressionSummary};
 use crate::slo::{week_budget_consumed, PostureEntry, SloConfig};
 use crate::thresholds::Thresholds;
@@ -40,8 +40,7 @@ pub struct Finding {
 /// A prioritised follow-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionItem {
-    /// P0 (blocker) .. P3 (nice to have).
-    pub priority: String,
+    pub priority: Priority,
     /// What to do or what was found.
     pub description: String,
     pub service: Option<String>,
@@ -56,7 +55,7 @@ pub struct DayHealth {
     /// Health score, 0-100.
     pub score: f64,
     /// Health band.
-    pub status: String,
+    pub status: HealthStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -241,7 +240,7 @@ fn executive_summary(w: &Week<'_>, health: &[&HealthReport]) -> ExecutiveSummary
         .map(|h| DayHealth {
             day: h.day_number,
             score: h.health_score,
-            status: crate::model::serde_name(&h.status),
+            status: h.status,
         })
         .collect();
     let avg = (!scores.is_empty())
@@ -506,7 +505,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     let mut items = Vec::new();
     if reg.rollback_recommendation.recommended {
         items.push(ActionItem {
-            priority: "P0".into(),
+            priority: Priority::P0,
             description: w.words.word(&Fact::RollBackAction),
             service: None,
             evidence: reg.rollback_recommendation.reasons.join(" "),
@@ -533,7 +532,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
             .collect();
         let sev = r.severity.unwrap_or(Severity::Medium);
         items.push(ActionItem {
-            priority: sev.priority().into(),
+            priority: Priority::of(sev),
             description: w.words.word(&Fact::FixRegression {
                 service: r.service.clone(),
                 kpi: r.kpi,
@@ -547,7 +546,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     }
     for r in &reg.transient_issues {
         items.push(ActionItem {
-            priority: "P2".into(),
+            priority: Priority::P2,
             description: w.words.word(&Fact::PostMortem {
                 service: r.service.clone(),
                 kpi: r.kpi,
@@ -558,7 +557,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     }
     if cost.change_percent >= 10.0 {
         items.push(ActionItem {
-            priority: "P2".into(),
+            priority: Priority::P2,
             description: w.words.word(&Fact::ReviewCost),
             service: None,
             evidence: cost.statement.clone(),
@@ -566,7 +565,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
     }
     for f in drifts {
         items.push(ActionItem {
-            priority: "P3".into(),
+            priority: Priority::P3,
             description: w.words.word(&Fact::ExplainDrift {
                 statement: f.statement.clone(),
             }),
@@ -575,7 +574,7 @@ fn action_items(w: &Week<'_>, cost: &CostAnalysis, drifts: &[Finding]) -> Vec<Ac
         });
     }
     // Same priority: most severe evidence first, by regression order already.
-    items.sort_by_key(|i| i.priority.clone());
+    items.sort_by_key(|i| i.priority);
 
     items
 }

@@ -56,7 +56,7 @@ fn trend(kpi: Kpi, severity: Option<Severity>, pattern: Pattern, step: Option<u3
         trend_significant: true,
         changepoint_day: step,
         comparisons: vec![BaselineComparison {
-            baseline: "ga".into(),
+            baseline: crate::regression::Reference::Ga,
             baseline_value: 100.0,
             current_value: 150.0,
             degradation_percent: 50.0,
@@ -64,7 +64,7 @@ fn trend(kpi: Kpi, severity: Option<Severity>, pattern: Pattern, step: Option<u3
         flagged_days: Default::default(),
         pattern,
         severity,
-        confidence: "high".into(),
+        confidence: crate::regression::Confidence::High,
         days_to_limit: None,
         explanation: "trend".into(),
     }
@@ -175,7 +175,7 @@ fn a_regression_is_drifting_and_its_family_is_one_action_item() {
     // p99 and p95 stepping together are one latency problem.
     assert_eq!(r.action_items.len(), 1, "{:?}", r.action_items);
     let item = &r.action_items[0];
-    assert_eq!(item.priority, "P1");
+    assert_eq!(item.priority, Priority::P1);
     assert!(
         item.description.contains("also: [P95LatencyMs]"),
         "{}",
@@ -204,7 +204,7 @@ fn a_rollback_leads_with_p0_and_holds_promotion() {
     let r = retro(&reg, &[95.0]);
     assert_eq!(r.executive_summary.verdict, Verdict::Rollback);
     assert!(r.executive_summary.rollback_recommended);
-    assert_eq!(r.action_items[0].priority, "P0");
+    assert_eq!(r.action_items[0].priority, Priority::P0);
     assert_eq!(r.action_items[0].description, "RollBackAction");
     assert_eq!(r.action_items[0].evidence, "why");
     assert_eq!(r.recommendations[0], "HoldPromotion");
@@ -222,7 +222,7 @@ fn a_transient_problem_gets_a_p2_post_mortem() {
     );
     let r = retro(&reg, &[95.0]);
     assert_eq!(r.action_items.len(), 1);
-    assert_eq!(r.action_items[0].priority, "P2");
+    assert_eq!(r.action_items[0].priority, Priority::P2);
     assert!(r.action_items[0].description.starts_with("PostMortem"));
     assert!(r
         .process_improvements

@@ -55,7 +55,7 @@ pub(super) fn trend(fact: &Fact) -> String {
         ));
     }
     out.push_str(&match (severity, pattern) {
-        (Some(s), _) => format!(": {s} regression ({confidence} confidence)."),
+        (Some(s), _) => format!(": {s} regression ({} confidence).", serde_name(confidence)),
         (None, Pattern::Transient) => format!(
             ": transient, flagged on day(s) {} and recovered.",
             join(flagged_days, |d| d.to_string())
