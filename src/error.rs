@@ -52,6 +52,9 @@ pub enum Error {
     Notify(#[from] crate::notify::NotifyError),
     #[error("docker-api: {0}")]
     DockerApi(#[from] crate::docker_api::DockerApiError),
+    /// Another `tars watch` holds the data directory's lock.
+    #[error("{}: another tars watch is running on this data directory", .0.display())]
+    Locked(PathBuf),
     /// The analysed window ends after now.
     #[error("{0}")]
     WindowOpen(String),

@@ -23,4 +23,5 @@ pub mod cli;
 pub mod notify;
 pub mod pipeline;
 pub mod schema;
+pub mod watch;
 pub use tars_core::text;

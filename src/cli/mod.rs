@@ -5,6 +5,7 @@
 mod commands;
 pub mod docker_api;
 pub mod prom_args;
+mod watch_args;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
@@ -62,6 +63,8 @@ pub enum Command {
     DockerApi(docker_api::DockerApiArgs),
     /// Post results to Slack or file GitHub issues.
     Notify(crate::notify::NotifyArgs),
+    /// Run the whole week unattended and serve its metrics (/metrics, /healthz, /readyz).
+    Watch(watch_args::WatchArgs),
 }
 
 /// Where metrics come from, shared by the commands that read them.
@@ -413,6 +416,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         // Both keep their class: bad settings exit 2 (Error::exit_code).
         Command::DockerApi(a) => Ok(crate::docker_api::run(a.into())?),
         Command::Notify(a) => Ok(crate::notify::run(a)?),
+        Command::Watch(a) => watch_args::watch(a),
     }
 }
 

@@ -1,0 +1,62 @@
+//! `tars watch` flags, resolved into [`crate::watch::WatchSettings`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{ga_from, load_config, open_source, CommonArgs, SourceArgs};
+use crate::error::{Error, Result};
+use crate::watch::WatchSettings;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  tars watch --ga-timestamp 2025-11-18T00:00:00Z \\\n    --prometheus-url http://prometheus:9090 --data-dir /data --listen 0.0.0.0:9464"
+)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// GA instant, RFC 3339 (required).
+    #[arg(long, env = "GA_TIMESTAMP")]
+    pub ga_timestamp: Option<String>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "TARS_LISTEN", default_value = "127.0.0.1:9464")]
+    pub listen: String,
+    /// Seconds between two passes (anomaly detection, then the stages due).
+    #[arg(long, env = "TARS_WATCH_INTERVAL_SECS", default_value_t = 300)]
+    pub interval_secs: u64,
+    /// First retry delay of a failed stage, seconds; doubles on each failure.
+    #[arg(long, default_value_t = 30)]
+    pub retry_base_secs: u64,
+    /// Longest retry delay, seconds.
+    #[arg(long, default_value_t = 900)]
+    pub retry_max_secs: u64,
+}
+
+/// Resolves the flags and runs the watch until SIGTERM.
+pub fn watch(a: WatchArgs) -> Result<()> {
+    let cfg = load_config(a.common.config.as_deref())?;
+    let ga = ga_from(a.ga_timestamp.as_deref())?;
+    let listen: SocketAddr =
+        a.listen.trim().parse().map_err(|e| {
+            Error::Usage(format!("--listen '{}': {e} (expected HOST:PORT)", a.listen))
+        })?;
+    if a.interval_secs == 0 || a.retry_base_secs == 0 || a.retry_max_secs < a.retry_base_secs {
+        return Err(Error::Usage(
+            "--interval-secs and --retry-base-secs must be at least 1, and --retry-max-secs at least --retry-base-secs".into(),
+        ));
+    }
+    let source = open_source(&a.source, &cfg, ga)?;
+    let settings = WatchSettings {
+        ga,
+        data_dir: PathBuf::from(&a.common.data_dir),
+        listen,
+        interval: Duration::from_secs(a.interval_secs),
+        retry_base: Duration::from_secs(a.retry_base_secs),
+        retry_max: Duration::from_secs(a.retry_max_secs),
+    };
+    crate::watch::run(settings, source, cfg)
+}
