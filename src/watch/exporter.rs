@@ -182,10 +182,20 @@ fn days(o: &mut Out, dir: &Path) -> Vec<StabilitySummary> {
             h.health_score,
         );
         o.gauge(
-            "tars_rollback_recommended",
-            "1 when the latest health report (or the retrospective, once written) recommends a rollback",
+            "tars_latest_day_anomaly_incidents",
+            "Anomaly incidents that started on the latest finished day",
             &[],
-            if h.rollback_recommendation.recommended { 1.0 } else { 0.0 },
+            h.anomaly_summary.total as f64,
+        );
+        o.gauge(
+            "tars_rollback_recommended",
+            "1 when the latest health report recommends a rollback",
+            &[],
+            if h.rollback_recommendation.recommended {
+                1.0
+            } else {
+                0.0
+            },
         );
     }
     if let Some(s) = summaries.last() {
