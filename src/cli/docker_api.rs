@@ -69,6 +69,25 @@ pub enum LogFormatArg {
     Json,
 }
 
+/// Installs the proxy's log subscriber, with escape codes only where
+/// `--color` and NO_COLOR allow them on stderr: logs redirected to a file or
+/// a collector must stay plain text. The proxy keeps a subscriber that is
+/// already installed. JSON lines never carry colour, so that format is left
+/// to the proxy's own setup.
+pub fn init_logging(format: LogFormatArg, ansi: bool) {
+    if format == LogFormatArg::Json {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TARS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // An error only means a subscriber exists already; it stays.
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(ansi)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 impl From<DockerApiArgs> for ProxySettings {
     fn from(a: DockerApiArgs) -> Self {
         ProxySettings {

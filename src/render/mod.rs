@@ -3,3 +3,4 @@
 pub mod markdown;
 
 pub use markdown::render_markdown;
+pub mod terminal;
