@@ -92,7 +92,9 @@ fn example(text: &str) -> String {
 
 /// The whole command line of `tars`, as `--help`, completions and man pages show it.
 pub fn command() -> clap::Command {
-    let mut cmd = Cli::command().after_help(example("tars demo && tars retro --help"));
+    let mut cmd = Cli::command().after_help(example(
+        "tars demo --data-dir /tmp/week && jq .executive_summary /tmp/week/output/GA_7DAY_RETROSPECTIVE.json",
+    ));
     for (path, text) in EXAMPLES {
         cmd = at_path(cmd, path, &|c| c.after_help(example(text)));
     }
@@ -205,4 +207,42 @@ fn write_page(dir: &Path, name: &str, cmd: clap::Command) -> Result<PathBuf> {
     let path = dir.join(format!("{name}.1"));
     crate::io::write_atomic(&path, &buf)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_and_every_alias_pass_clap_checks() {
+        command().debug_assert();
+        for sub in super::super::ALIASES {
+            alias_command(sub).debug_assert();
+        }
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        let mut root = command();
+        root.build();
+        let mut missing = Vec::new();
+        for sub in root.get_subcommands().filter(|c| c.get_name() != "help") {
+            if sub.get_after_help().is_none() {
+                missing.push(sub.get_name().to_string());
+            }
+        }
+        assert!(missing.is_empty(), "no example: {missing:?}");
+    }
+
+    #[test]
+    fn alias_usage_names_the_alias_only() {
+        let mut cmd = alias_command("stability-monitor");
+        cmd.build();
+        let sub = cmd.find_subcommand_mut("stability-monitor").unwrap();
+        let usage = sub.render_usage().to_string();
+        assert!(
+            usage.contains("tars-stability-monitor [OPTIONS] --day-number <N>"),
+            "{usage}"
+        );
+    }
 }
