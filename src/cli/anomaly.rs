@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::Window;
 use crate::pipeline::{self, layout};
 use crate::prom;
+use crate::render::terminal::{self, AnomalyPass};
 
 fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<DetectorConfig> {
     let mut d = cfg.detector;
@@ -126,30 +127,23 @@ pub(super) fn anomaly(a: AnomalyArgs, color: ColorChoice) -> Result<()> {
             &det,
         );
         match res {
-            Ok(o) => print.summary(
-                |_| format!(
-                    "Evaluated {} series ({} points) over {} .. {}: {} incident(s) in the window, {} in {}.\n",
-                    o.run.series_evaluated,
-                    o.run.points_evaluated,
-                    window.start,
-                    window.end,
-                    o.new_events.len(),
-                    o.total_events,
-                    out.display()
-                ),
-                || {
-                    json!({
-                        "command": "anomaly-detector",
-                        "artifact": out,
-                        "window": window,
-                        "series_evaluated": o.run.series_evaluated,
-                        "points_evaluated": o.run.points_evaluated,
-                        "incidents_in_window": o.new_events.len(),
-                        "incidents_total": o.total_events,
-                    })
+            Ok(o) => print_pass(
+                &print,
+                &AnomalyPass {
+                    command: "anomaly-detector",
+                    input: None,
+                    artifact: &out,
+                    window,
+                    series_evaluated: o.run.series_evaluated,
+                    points_evaluated: o.run.points_evaluated,
+                    incidents_in_window: o.new_events.len(),
+                    incidents_total: o.total_events,
                 },
             )?,
-            Err(e) if !a.once => say(format!("tars anomaly-detector: {e} (retrying in {} s)", a.interval_secs)),
+            Err(e) if !a.once => say(format!(
+                "tars anomaly-detector: {e} (retrying in {} s)",
+                a.interval_secs
+            )),
             Err(e) => return Err(e),
         }
         if a.once {
@@ -178,13 +172,7 @@ fn anomaly_input(
         let rows = crate::anomaly::eval::scores_csv(input, scores, det)
             .map_err(|e| Error::Other(e.to_string()))?;
         return print.summary(
-            |_| {
-                format!(
-                    "Scored {rows} rows of {} into {}.\n",
-                    input.display(),
-                    scores.display()
-                )
-            },
+            |_| terminal::anomaly_scores(input, scores, rows),
             || json!({ "command": "anomaly-detector", "input": input, "scores_csv": scores, "rows": rows }),
         );
     }
@@ -209,27 +197,24 @@ fn anomaly_input(
     };
     let n = events.len();
     let total = crate::anomaly::events::merge_into_file(out, &window, events)?;
-    let points: usize = series.iter().map(|s| s.points.len()).sum();
+    print_pass(
+        print,
+        &AnomalyPass {
+            command: "anomaly-detector",
+            input: Some(input),
+            artifact: out,
+            window,
+            series_evaluated: series.len(),
+            points_evaluated: series.iter().map(|s| s.points.len()).sum(),
+            incidents_in_window: n,
+            incidents_total: total,
+        },
+    )
+}
+
+fn print_pass(print: &Output, pass: &AnomalyPass) -> Result<()> {
     print.summary(
-        |_| {
-            format!(
-                "Evaluated {} series ({points} points) from {}: {n} incident(s), {total} in {}.\n",
-                series.len(),
-                input.display(),
-                out.display()
-            )
-        },
-        || {
-            json!({
-                "command": "anomaly-detector",
-                "input": input,
-                "artifact": out,
-                "window": window,
-                "series_evaluated": series.len(),
-                "points_evaluated": points,
-                "incidents_in_window": n,
-                "incidents_total": total,
-            })
-        },
+        |_| terminal::anomaly_pass(pass),
+        || serde_json::to_value(pass).unwrap_or_default(),
     )
 }

@@ -8,11 +8,12 @@
 use std::path::Path;
 
 use comfy_table::{presets, Cell, Color, Table};
+use serde::Serialize;
 
 use crate::baseline::GaKpiSummary;
 use crate::drift::StabilitySummary;
 use crate::health::HealthReport;
-use crate::model::serde_name;
+use crate::model::{serde_name, Window};
 use crate::pipeline::DemoOutcome;
 use crate::regression::RegressionSummary;
 use crate::retro::Retrospective;
@@ -80,6 +81,48 @@ pub fn tone_of(status: &str) -> Tone {
         "fair" | "drifting" => Tone::Warn,
         _ => Tone::Bad,
     }
+}
+
+/// One pass of the anomaly detector: what it read and what it found. It is
+/// also the `--json` object, so both summaries say the same.
+#[derive(Debug, Serialize)]
+pub struct AnomalyPass<'a> {
+    /// `anomaly-detector`.
+    pub command: &'static str,
+    /// The file analysed, when not a metrics source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<&'a Path>,
+    /// The events file.
+    pub artifact: &'a Path,
+    pub window: Window,
+    pub series_evaluated: usize,
+    pub points_evaluated: usize,
+    pub incidents_in_window: usize,
+    pub incidents_total: usize,
+}
+
+pub fn anomaly_pass(p: &AnomalyPass) -> String {
+    let from = match p.input {
+        Some(input) => format!("from {}", input.display()),
+        None => format!("over {} .. {}", p.window.start, p.window.end),
+    };
+    format!(
+        "Evaluated {} series ({} points) {from}: {} incident(s) in the window, {} in {}.\n",
+        p.series_evaluated,
+        p.points_evaluated,
+        p.incidents_in_window,
+        p.incidents_total,
+        p.artifact.display()
+    )
+}
+
+/// A labelled CSV scored row by row (`--input X.csv --scores-csv Y.csv`).
+pub fn anomaly_scores(input: &Path, scores: &Path, rows: usize) -> String {
+    format!(
+        "Scored {rows} rows of {} into {}.\n",
+        input.display(),
+        scores.display()
+    )
 }
 
 pub fn ga_kpi(path: &Path, s: &GaKpiSummary) -> String {
