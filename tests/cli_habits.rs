@@ -211,6 +211,24 @@ fn quiet_prints_nothing_on_success_and_errors_still_on_stderr() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("error"));
 }
 
+#[test]
+fn errors_are_coloured_only_when_asked_on_a_pipe() {
+    let err = |color: &str| {
+        let out = tars()
+            .args(["--color", color, "health-report", "--day-number", "2"])
+            .args(["--data-dir", "/nonexistent/tars"])
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let plain = err("auto");
+    assert!(plain.starts_with("tars: error: "), "{plain}");
+    assert!(!err("never").contains(ESC));
+    assert!(err("always").contains(ESC), "--color always");
+}
+
 const ESC: &str = "\x1b[";
 
 /// `tars demo` on a pseudo-terminal (util-linux `script`), with `env` set.

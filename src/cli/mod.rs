@@ -260,10 +260,15 @@ pub fn run(alias: Option<&str>) -> i32 {
         Some(sub) => format!("tars-{sub}"),
         None => "tars".to_string(),
     };
+    let term = crate::render::terminal::Term {
+        color: output::use_color(cli.color, std::io::stderr().is_terminal()),
+        tty: false,
+    };
     match execute(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: error: {e}");
+            let label = term.paint("error:", crate::render::terminal::Tone::Bad);
+            eprintln!("{name}: {label} {e}");
             e.exit_code().code()
         }
     }
