@@ -1,37 +1,50 @@
 //! The bodies of the stage commands: resolve paths and configuration, call
-//! the pipeline, print one summary line, turn the verdict into an exit code.
+//! the pipeline, print the summary (human, `--json` or nothing), turn the
+//! verdict into an exit code.
+
+use serde_json::json;
 
 use super::{
-    ga_from, load_config, open_source, say, verdict_exit, GaKpiArgs, HealthArgs, RegressionArgs,
-    RetroArgs, StabilityArgs,
+    ga_from, load_config, open_source, parse_time, verdict_exit, ColorChoice, DemoArgs, GaKpiArgs,
+    HealthArgs, Output, RegressionArgs, RetroArgs, StabilityArgs, DEMO_GA,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pipeline::{self, layout};
+use crate::render::terminal;
+use crate::source::sim::parse_spec;
 
-pub(super) fn ga_kpi(a: GaKpiArgs) -> Result<()> {
+pub(super) fn ga_kpi(a: GaKpiArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.output, color);
     let cfg = load_config(a.common.config.as_deref())?;
     let ga = ga_from(a.ga_timestamp.as_deref())?;
     let source = open_source(&a.source, &cfg, ga)?;
-    let out = a
+    let dir = a
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR));
     let clock = pipeline::Clock::system(a.allow_partial);
-    let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &out, &cfg, &clock)?;
+    let (path, s) = pipeline::run_ga_kpi(source.as_ref(), ga, &dir, &cfg, &clock)?;
     for w in &s.summary.warnings {
-        say(format!("warning: {w}"));
+        out.warn(w);
     }
-    println!(
-        "GA baseline written to {}: availability {:.3} %, error rate {:.3} %, p99 {:.1} ms over {} services.",
-        path.display(),
-        s.summary.overall_availability,
-        s.summary.error_rate,
-        s.summary.p99_latency_ms,
-        s.summary.services.len()
-    );
-    Ok(())
+    out.summary(
+        |_| terminal::ga_kpi(&path, &s),
+        || {
+            json!({
+                "command": "ga-kpi",
+                "artifact": path,
+                "ga_timestamp": s.ga_timestamp,
+                "overall_availability": s.summary.overall_availability,
+                "error_rate": s.summary.error_rate,
+                "p99_latency_ms": s.summary.p99_latency_ms,
+                "services": s.summary.services.len(),
+                "warnings": s.summary.warnings,
+            })
+        },
+    )
 }
 
-pub(super) fn stability_monitor(a: StabilityArgs) -> Result<()> {
+pub(super) fn stability_monitor(a: StabilityArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.output, color);
     let cfg = load_config(a.common.config.as_deref())?;
     pipeline::check_day(a.day_number, "--day-number")?;
     let baseline = a
@@ -39,30 +52,36 @@ pub(super) fn stability_monitor(a: StabilityArgs) -> Result<()> {
         .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR).join(layout::GA_FILE));
     let ga = pipeline::read_baseline(&baseline)?.ga_timestamp;
     let source = open_source(&a.source, &cfg, ga)?;
-    let out = a
+    let dir = a
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::STABILITY_DIR));
     let clock = pipeline::Clock::system(a.allow_partial);
     let (path, s) =
-        pipeline::run_stability(source.as_ref(), &baseline, a.day_number, &out, &cfg, &clock)?;
+        pipeline::run_stability(source.as_ref(), &baseline, a.day_number, &dir, &cfg, &clock)?;
     for w in &s.summary.warnings {
-        say(format!("warning: {w}"));
+        out.warn(w);
     }
-    println!(
-        "Day {} summary written to {}: {} of {} KPIs drifted, rollback recommended: {}.",
-        a.day_number,
-        path.display(),
-        s.drift_analysis.drifted_metrics,
-        s.drift_analysis.total_metrics,
-        s.rollback_recommendation.recommended
-    );
-    for r in &s.rollback_recommendation.reasons {
-        println!("  rollback: {r}");
-    }
-    verdict_exit(a.fail_on_rollback, &s.rollback_recommendation)
+    let rb = &s.rollback_recommendation;
+    out.summary(
+        |t| terminal::stability(t, &path, &s),
+        || {
+            json!({
+                "command": "stability-monitor",
+                "artifact": path,
+                "day_number": s.day_number,
+                "drifted_metrics": s.drift_analysis.drifted_metrics,
+                "total_metrics": s.drift_analysis.total_metrics,
+                "rollback_recommended": rb.recommended,
+                "rollback_reasons": rb.reasons,
+                "warnings": s.summary.warnings,
+            })
+        },
+    )?;
+    verdict_exit(a.fail_on_rollback, rb)
 }
 
-pub(super) fn health_report(a: HealthArgs) -> Result<()> {
+pub(super) fn health_report(a: HealthArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.output, color);
     let cfg = load_config(a.common.config.as_deref())?;
     pipeline::check_day(a.day_number, "--day-number")?;
     let d = &a.common.data_dir;
@@ -76,54 +95,132 @@ pub(super) fn health_report(a: HealthArgs) -> Result<()> {
     let anomalies = a
         .anomaly_data
         .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
-    let out = a.output_file.unwrap_or_else(|| {
+    let file = a.output_file.unwrap_or_else(|| {
         d.join(layout::HEALTH_DIR)
             .join(layout::day_health(a.day_number))
     });
-    let (path, h) = pipeline::run_health(&stability, &anomalies, &out, a.day_number, &cfg)?;
-    println!(
-        "Day {} health {:.1} ({}) written to {}: {} degradation(s), rollback recommended: {}.",
-        a.day_number,
-        h.health_score,
-        crate::model::serde_name(&h.status),
-        path.display(),
-        h.degradations.len(),
-        h.rollback_recommendation.recommended
-    );
-    verdict_exit(a.fail_on_rollback, &h.rollback_recommendation)
+    let (path, h) = pipeline::run_health(&stability, &anomalies, &file, a.day_number, &cfg)?;
+    let rb = &h.rollback_recommendation;
+    out.summary(
+        |t| terminal::health(t, &path, &h),
+        || {
+            json!({
+                "command": "health-report",
+                "artifact": path,
+                "day_number": h.day_number,
+                "health_score": h.health_score,
+                "status": h.status,
+                "degradations": h.degradations.len(),
+                "rollback_recommended": rb.recommended,
+                "rollback_reasons": rb.reasons,
+            })
+        },
+    )?;
+    verdict_exit(a.fail_on_rollback, rb)
 }
 
-pub(super) fn regression_analyzer(a: RegressionArgs) -> Result<()> {
+pub(super) fn regression_analyzer(a: RegressionArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.print, color);
     let cfg = load_config(a.common.config.as_deref())?;
     let d = &a.common.data_dir;
     let baseline = a
         .ga_baseline
         .unwrap_or_else(|| d.join(layout::GA_DIR).join(layout::GA_FILE));
     let dir = a.summaries.unwrap_or_else(|| d.join(layout::STABILITY_DIR));
-    let out = a
+    let file = a
         .output
         .unwrap_or_else(|| d.join(layout::REGRESSION_DIR).join(layout::REGRESSION_FILE));
-    let (path, r) = pipeline::run_regression(&baseline, &dir, &out, &cfg)?;
-    println!(
-        "Regression summary written to {}: {} regression(s), {} transient issue(s), rollback recommended: {}.",
-        path.display(),
-        r.regressions.len(),
-        r.transient_issues.len(),
-        r.rollback_recommendation.recommended
-    );
-    for x in &r.regressions {
-        println!("  {}", x.explanation);
-    }
+    let (path, r) = pipeline::run_regression(&baseline, &dir, &file, &cfg)?;
+    let rb = &r.rollback_recommendation;
+    out.summary(
+        |t| terminal::regression(t, &path, &r),
+        || {
+            json!({
+                "command": "regression-analyzer",
+                "artifact": path,
+                "days_analyzed": r.days_analyzed,
+                "regressions": r.regressions.len(),
+                "transient_issues": r.transient_issues.len(),
+                "severity_counts": r.severity_counts,
+                "rollback_recommended": rb.recommended,
+                "rollback_reasons": rb.reasons,
+            })
+        },
+    )?;
+    verdict_exit(a.fail_on_rollback, rb)
+}
+
+pub(super) fn retro(a: RetroArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.output, color);
+    let cfg = load_config(a.common.config.as_deref())?;
+    let dir = a
+        .output_dir
+        .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
+    let (md, json_path, r) = pipeline::run_retro(&a.common.data_dir, &dir, &cfg)?;
+    let e = &r.executive_summary;
+    out.summary(
+        |t| terminal::retro(t, &md, &json_path, &r),
+        || {
+            json!({
+                "command": "retro",
+                "artifacts": { "markdown": md, "json": json_path },
+                "verdict": e.verdict,
+                "headline": e.headline,
+                "average_health": e.average_health,
+                "lowest_health": e.lowest_health,
+                "anomaly_incidents": e.anomaly_incidents,
+                "rollback_recommended": e.rollback_recommended,
+            })
+        },
+    )?;
     verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
 }
 
-pub(super) fn retro(a: RetroArgs) -> Result<()> {
-    let cfg = load_config(a.common.config.as_deref())?;
-    let out = a
-        .output_dir
-        .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
-    let (md, json, r) = pipeline::run_retro(&a.common.data_dir, &out, &cfg)?;
-    println!("{}", r.executive_summary.headline);
-    println!("Retrospective: {} and {}", md.display(), json.display());
-    verdict_exit(a.fail_on_rollback, &r.rollback_recommendation)
+pub(super) fn demo(a: DemoArgs, color: ColorChoice) -> Result<()> {
+    let out = Output::new(a.output, color);
+    let cfg = load_config(a.config.as_deref())?;
+    let ga = parse_time(DEMO_GA, "demo GA")?;
+    let spec = format!("sim:{}:{}:{}", a.scenario.name(), a.seed, a.step);
+    let sim = parse_spec(&spec)
+        .map_err(|e| Error::Usage(format!("--step: {e}")))?
+        .build(ga);
+    let o = pipeline::run_all(&sim, ga, &a.data_dir, &cfg)?;
+    let title = format!(
+        "Simulated release '{}' (seed {}, {} resolution), GA {ga}",
+        a.scenario.name(),
+        a.seed,
+        a.step
+    );
+    out.summary(
+        |t| terminal::demo(t, &title, &o, &a.data_dir),
+        || {
+            let days: Vec<_> = o
+                .days
+                .iter()
+                .map(|d| {
+                    json!({
+                        "day": d.day,
+                        "health_score": d.health_score,
+                        "status": d.status,
+                        "degradations": d.degradations,
+                        "worst": d.worst,
+                        "rollback": d.rollback,
+                    })
+                })
+                .collect();
+            json!({
+                "command": "demo",
+                "scenario": a.scenario.name(),
+                "seed": a.seed,
+                "step": a.step,
+                "ga_timestamp": ga,
+                "data_dir": a.data_dir,
+                "days": days,
+                "anomaly_incidents": o.anomaly_incidents,
+                "regressions": o.regressions,
+                "verdict": o.verdict,
+                "artifacts": { "markdown": o.report_md, "json": o.report_json },
+            })
+        },
+    )
 }

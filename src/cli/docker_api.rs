@@ -13,46 +13,52 @@ use tars_docker_api::{LogFormat, ProxySettings};
 #[derive(Debug, Clone, clap::Args)]
 pub struct DockerApiArgs {
     /// Address to listen on (keep it on loopback unless a token is set).
-    #[arg(long, env = "TARS_DOCKER_API_LISTEN", default_value = "127.0.0.1:3001")]
+    #[arg(
+        long,
+        env = "TARS_DOCKER_API_LISTEN",
+        default_value = "127.0.0.1:3001",
+        value_name = "ADDR"
+    )]
     pub listen: String,
 
     /// Docker Engine socket, as `unix:///path` or a plain path.
     #[arg(
         long,
         env = "DOCKER_HOST",
-        default_value = "unix:///var/run/docker.sock"
+        default_value = "unix:///var/run/docker.sock",
+        value_name = "SOCKET"
     )]
     pub docker_host: String,
 
     /// File holding the bearer token required on /api/* (first line, trimmed).
     /// Without it, the TARS_DOCKER_API_TOKEN environment variable is used; with
     /// neither, the API is open (bind to loopback then).
-    #[arg(long, env = "TARS_DOCKER_API_TOKEN_FILE", value_name = "PATH")]
+    #[arg(long, env = "TARS_DOCKER_API_TOKEN_FILE", value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
     /// Deadline for a whole HTTP request; past it the client gets 504.
-    #[arg(long, env = "TARS_DOCKER_API_REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TARS_DOCKER_API_REQUEST_TIMEOUT", default_value = "15s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
 
     /// Deadline for one call to the engine (including waiting for a free slot).
-    #[arg(long, env = "TARS_DOCKER_API_ENGINE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TARS_DOCKER_API_ENGINE_TIMEOUT", default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub engine_timeout: Duration,
 
     /// Per-container deadline inside /api/stats/aggregate; a container that
     /// misses it is listed under `missing` instead of stalling the response.
-    #[arg(long, env = "TARS_DOCKER_API_STATS_TIMEOUT", default_value = "4s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TARS_DOCKER_API_STATS_TIMEOUT", default_value = "4s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub stats_timeout: Duration,
 
     /// How many containers /api/stats/aggregate samples at once.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, env = "TARS_DOCKER_API_MAX_CONCURRENCY", default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrency: u32,
 
     /// Cap on engine calls in flight across all requests.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_ENGINE_CALLS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, env = "TARS_DOCKER_API_MAX_ENGINE_CALLS", default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_engine_calls: u32,
 
     /// Cap on HTTP requests in flight; beyond it requests get 503 at once.
-    #[arg(long, env = "TARS_DOCKER_API_MAX_IN_FLIGHT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    #[arg(long, env = "TARS_DOCKER_API_MAX_IN_FLIGHT", default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_in_flight: u32,
 
     /// Access log format on stderr.
@@ -67,6 +73,25 @@ pub enum LogFormatArg {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Installs the proxy's log subscriber, with escape codes only where
+/// `--color` and NO_COLOR allow them on stderr: logs redirected to a file or
+/// a collector must stay plain text. The proxy keeps a subscriber that is
+/// already installed. JSON lines never carry colour, so that format is left
+/// to the proxy's own setup.
+pub fn init_logging(format: LogFormatArg, ansi: bool) {
+    if format == LogFormatArg::Json {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TARS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // An error only means a subscriber exists already; it stays.
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(ansi)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 impl From<DockerApiArgs> for ProxySettings {

@@ -2,26 +2,29 @@
 //! fallbacks), resolves one [`Config`], picks the metrics source, and calls
 //! [`crate::pipeline`]. Errors are rendered once, here.
 
+mod anomaly;
+pub mod args;
 mod commands;
 pub mod docker_api;
+pub mod help;
+pub mod output;
 pub mod prom_args;
 mod watch_args;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration as StdDuration;
+use std::io::IsTerminal;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use clap::{Parser, Subcommand};
 
-use crate::anomaly::detector::DetectorConfig;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Window;
-use crate::pipeline::{self, layout};
 use crate::prom;
-use crate::source::sim::{parse_spec, Scenario, DEFAULT_SEED};
+use crate::source::sim::parse_spec;
 use crate::source::MetricsSource;
+pub use anomaly::SEEDS_Z_SCALE;
+pub use args::*;
+pub use output::Output;
 pub use prom_args::PromArgs;
 
 /// The GA instant of `tars demo`'s simulated release (only the demo has one
@@ -35,6 +38,17 @@ pub const DEMO_GA: &str = "2025-11-18T00:00:00Z";
     about = "Watch a release through its first week: baseline, drift, anomalies, health, regression, retrospective."
 )]
 pub struct Cli {
+    /// Colour the output: auto colours a terminal unless NO_COLOR is set.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        global = true,
+        value_name = "WHEN",
+        help_heading = "Output",
+        display_order = 100
+    )]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,224 +77,12 @@ pub enum Command {
     DockerApi(docker_api::DockerApiArgs),
     /// Post results to Slack or file GitHub issues.
     Notify(crate::notify::NotifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(help::CompletionsArgs),
+    /// Write the man pages of tars, of each command and of each alias binary.
+    Man(help::ManArgs),
     /// Run the whole week unattended and serve its metrics (/metrics, /healthz, /readyz).
     Watch(watch_args::WatchArgs),
-}
-
-/// Where metrics come from, shared by the commands that read them.
-#[derive(Debug, Args)]
-pub struct SourceArgs {
-    /// Prometheus-compatible server (Prometheus, Thanos, Mimir, VictoriaMetrics).
-    #[arg(long, env = "PROMETHEUS_URL")]
-    pub prometheus_url: Option<String>,
-    /// `prometheus`, `file:DIR` (recorded responses) or `sim[:SCENARIO[:SEED[:STEP]]]`
-    /// (the built-in simulator). Default: prometheus when a URL is set; with
-    /// neither, commands that read metrics refuse to run.
-    #[arg(long, env = "TARS_SOURCE")]
-    pub source: Option<String>,
-    #[command(flatten)]
-    pub prom: PromArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    /// Configuration file (thresholds, prices, detector, KPI catalogue).
-    #[arg(long, env = "TARS_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
-    /// Base of the data layout.
-    #[arg(long, env = "TARS_DATA_DIR", default_value = "/data", global = true)]
-    pub data_dir: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// Where to write the artifacts.
-    #[arg(long, default_value = "./tars-demo")]
-    pub data_dir: PathBuf,
-    /// Which simulated release to watch.
-    #[arg(long, default_value = "regressions", value_parser = scenario_parser())]
-    pub scenario: Scenario,
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    pub seed: u64,
-    /// Sampling resolution of the simulated metrics: 60, 300 or 3600 seconds (or 1m, 5m, 1h).
-    #[arg(long, default_value = "60")]
-    pub step: String,
-    #[arg(long, env = "TARS_CONFIG")]
-    pub config: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct GaKpiArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Directory for ga_kpi_summary.json (default DATA_DIR/ga_kpis).
-    #[arg(long)]
-    pub output_dir: Option<PathBuf>,
-    /// GA instant, RFC 3339 (required).
-    #[arg(long, env = "GA_TIMESTAMP")]
-    pub ga_timestamp: Option<String>,
-    /// Capture the baseline although GA day is not over yet (the artifact says `partial`).
-    #[arg(long)]
-    pub allow_partial: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct StabilityArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Directory for day_NN_summary.json (default DATA_DIR/stability).
-    #[arg(long)]
-    pub output_dir: Option<PathBuf>,
-    /// Release day, 1-7 (day N is the 24 h from GA + N days).
-    #[arg(long, env = "DAY_NUMBER")]
-    pub day_number: u32,
-    /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
-    #[arg(long)]
-    pub ga_baseline: Option<PathBuf>,
-    /// Analyse the day although it is not over yet (the artifact says `partial`).
-    #[arg(long)]
-    pub allow_partial: bool,
-    /// Exit with code 3 when the day's summary recommends a rollback.
-    #[arg(long)]
-    pub fail_on_rollback: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct AnomalyArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Events file (default DATA_DIR/anomalies/anomaly_events.json).
-    #[arg(long)]
-    pub output_file: Option<PathBuf>,
-    /// The GA baseline, which fixes the GA instant (default DATA_DIR/ga_kpis/ga_kpi_summary.json if present).
-    #[arg(long)]
-    pub baseline: Option<PathBuf>,
-    /// GA instant when there is no baseline file, RFC 3339.
-    #[arg(long, env = "GA_TIMESTAMP")]
-    pub ga_timestamp: Option<String>,
-    /// Sensitivity on the detector's scale: higher means fewer alerts [default: 6, or
-    /// `[detector] z_threshold` of the config file]. The original toolkit's
-    /// `Z_THRESHOLD` (a z-score, 3.0 by default) is also read, as half this scale:
-    /// Z_THRESHOLD=3.0 is z 6 (docs/anomaly-detection.md).
-    #[arg(long, env = "TARS_Z_THRESHOLD")]
-    pub z_threshold: Option<f64>,
-    /// Smoothing factor of the detector's level estimate, in (0, 1] [default: 0.03,
-    /// or `[detector] alpha` of the config file].
-    #[arg(long, env = "EWMA_ALPHA")]
-    pub ewma_alpha: Option<f64>,
-    /// Evaluate once and exit instead of polling.
-    #[arg(long)]
-    pub once: bool,
-    /// Seconds between evaluations in continuous mode.
-    #[arg(long, default_value_t = 300)]
-    pub interval_secs: u64,
-    /// Start of the evaluated window (default GA), RFC 3339.
-    #[arg(long)]
-    pub since: Option<String>,
-    /// End of the evaluated window (default now, at most GA + 8 days), RFC 3339.
-    #[arg(long)]
-    pub until: Option<String>,
-    /// Analyse a file instead of a source: a saved query_range JSON response, or a
-    /// `timestamp,value` CSV (with --scores-csv).
-    #[arg(long)]
-    pub input: Option<PathBuf>,
-    /// With a CSV --input: write `timestamp,anomaly_score` for every row here.
-    #[arg(long)]
-    pub scores_csv: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct HealthArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// The day's stability summary (default DATA_DIR/stability/day_NN_summary.json).
-    #[arg(long)]
-    pub stability_data: Option<PathBuf>,
-    /// Anomaly events (default DATA_DIR/anomalies/anomaly_events.json; a missing file means none).
-    #[arg(long)]
-    pub anomaly_data: Option<PathBuf>,
-    /// Output (default DATA_DIR/health/day_NN_HEALTH.json).
-    #[arg(long)]
-    pub output_file: Option<PathBuf>,
-    /// Release day, 1-7 (day N is the 24 h from GA + N days).
-    #[arg(long, env = "DAY_NUMBER")]
-    pub day_number: u32,
-    /// Exit with code 3 when the report recommends a rollback.
-    #[arg(long)]
-    pub fail_on_rollback: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct RegressionArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// The GA baseline (default DATA_DIR/ga_kpis/ga_kpi_summary.json).
-    #[arg(long)]
-    pub ga_baseline: Option<PathBuf>,
-    /// Directory with day_NN_summary.json files (default DATA_DIR/stability).
-    #[arg(long = "7day-summaries")]
-    pub summaries: Option<PathBuf>,
-    /// Output (default DATA_DIR/regression/regression_summary.json).
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-    /// Exit with code 3 when the analysis recommends a rollback.
-    #[arg(long)]
-    pub fail_on_rollback: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct RetroArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Find every input under the data directory (the only mode; kept for the seeds' scripts).
-    #[arg(long)]
-    pub auto: bool,
-    /// Where the report goes (default TARS_OUTPUT_DIR, else DATA_DIR/output).
-    #[arg(long, env = "TARS_OUTPUT_DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Exit with code 3 when the retrospective's verdict is a rollback.
-    #[arg(long)]
-    pub fail_on_rollback: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct KpiArgs {
-    #[command(subcommand)]
-    pub action: KpiAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KpiAction {
-    /// Validate the KPI templates against the server and report which have data.
-    Check {
-        #[command(flatten)]
-        source: SourceArgs,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct SchemaArgs {
-    /// Write one `<artifact>.schema.json` per artifact here instead of printing.
-    #[arg(long)]
-    pub out_dir: Option<PathBuf>,
-    /// Print the Markdown field reference (docs/artifacts.md) instead.
-    #[arg(long)]
-    pub markdown: bool,
-}
-
-/// `--scenario`: the simulator's own names, listed in `--help`.
-fn scenario_parser() -> impl clap::builder::TypedValueParser<Value = Scenario> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(Scenario::ALL.map(|s| s.name()))
-        .map(|name| Scenario::from_name(&name).unwrap_or(Scenario::Regressions))
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -362,41 +164,21 @@ fn verdict_exit(
     Ok(())
 }
 
-fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<DetectorConfig> {
-    let mut d = cfg.detector;
-    if let Some(z) = z {
-        if !(z.is_finite() && z > 0.0) {
-            return Err(Error::Usage(format!(
-                "--z-threshold must be a positive number, got {z}"
-            )));
-        }
-        d.z_threshold = z;
-    }
-    if let Some(a) = alpha {
-        if !(a.is_finite() && a > 0.0 && a <= 1.0) {
-            return Err(Error::Usage(format!(
-                "--ewma-alpha (EWMA_ALPHA) must be in (0, 1], got {a}"
-            )));
-        }
-        d.alpha = a;
-    }
-    Ok(d)
-}
-
 fn say(msg: impl AsRef<str>) {
     eprintln!("{}", msg.as_ref());
 }
 
 /// Runs a parsed command.
 pub fn execute(cli: Cli) -> Result<()> {
+    let color = cli.color;
     match cli.command {
-        Command::Demo(a) => demo(a),
-        Command::GaKpi(a) => commands::ga_kpi(a),
-        Command::StabilityMonitor(a) => commands::stability_monitor(a),
-        Command::AnomalyDetector(a) => anomaly(a),
-        Command::HealthReport(a) => commands::health_report(a),
-        Command::RegressionAnalyzer(a) => commands::regression_analyzer(a),
-        Command::Retro(a) => commands::retro(a),
+        Command::Demo(a) => commands::demo(a, color),
+        Command::GaKpi(a) => commands::ga_kpi(a, color),
+        Command::StabilityMonitor(a) => commands::stability_monitor(a, color),
+        Command::AnomalyDetector(a) => anomaly::anomaly(a, color),
+        Command::HealthReport(a) => commands::health_report(a, color),
+        Command::RegressionAnalyzer(a) => commands::regression_analyzer(a, color),
+        Command::Retro(a) => commands::retro(a, color),
         Command::Kpi(KpiArgs {
             action: KpiAction::Check { source, common },
         }) => {
@@ -405,241 +187,22 @@ pub fn execute(cli: Cli) -> Result<()> {
                 Error::Usage("kpi check needs --prometheus-url (or PROMETHEUS_URL)".into())
             })?;
             let resolved = prom::resolve(&source.prom.overrides(), &cfg.prometheus);
-            println!(
-                "{}",
-                prom::kpi_check(url, &source.prom.connection(), &resolved)?
-            );
-            Ok(())
+            let report = prom::kpi_check(url, &source.prom.connection(), &resolved)?;
+            crate::io::print_text(&format!("{report}\n"))
         }
         Command::Schema(a) if a.markdown => crate::io::print_text(&crate::schema::markdown()),
         Command::Schema(a) => crate::schema::emit(a.out_dir.as_deref()),
-        // Both keep their class: bad settings exit 2 (Error::exit_code).
-        Command::DockerApi(a) => Ok(crate::docker_api::run(a.into())?),
+        Command::DockerApi(a) => {
+            let ansi = output::use_color(color, std::io::stderr().is_terminal());
+            docker_api::init_logging(a.log_format, ansi);
+            // Keeps its class: bad settings exit 2 (Error::exit_code).
+            Ok(crate::docker_api::run(a.into())?)
+        }
         Command::Notify(a) => Ok(crate::notify::run(a)?),
         Command::Watch(a) => watch_args::watch(a),
+        Command::Completions(a) => help::completions(a.shell),
+        Command::Man(a) => help::man_pages(&a.out_dir).map(|_| ()),
     }
-}
-
-/// The seeds' `Z_THRESHOLD` is a z-score on their scale, where 3.0 is the
-/// standard sensitivity; the same standard on this detector's scale is
-/// [`crate::config::WATCH_Z_THRESHOLD`] (6), so the seeds' value is read as half of ours.
-pub const SEEDS_Z_SCALE: f64 = crate::config::WATCH_Z_THRESHOLD / 3.0;
-
-/// `--z-threshold`, else the seeds' `Z_THRESHOLD` scaled to this detector.
-fn z_from(flag: Option<f64>) -> Result<Option<f64>> {
-    if flag.is_some() {
-        return Ok(flag);
-    }
-    let Some(raw) = std::env::var("Z_THRESHOLD")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    else {
-        return Ok(None);
-    };
-    let z: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| Error::Usage(format!("Z_THRESHOLD: '{raw}' is not a number")))?;
-    if !(z.is_finite() && z > 0.0) {
-        return Err(Error::Usage(format!(
-            "Z_THRESHOLD must be a positive number, got {raw}"
-        )));
-    }
-    Ok(Some(z * SEEDS_Z_SCALE))
-}
-
-fn anomaly(a: AnomalyArgs) -> Result<()> {
-    let cfg = load_config(a.common.config.as_deref())?;
-    let z = z_from(a.z_threshold)?;
-    let det = detector_config(&cfg, z, a.ewma_alpha)?;
-    let d = &a.common.data_dir;
-    let out = a
-        .output_file
-        .clone()
-        .unwrap_or_else(|| d.join(layout::ANOMALY_DIR).join(layout::ANOMALY_FILE));
-    if let Some(input) = &a.input {
-        // A labelled CSV is scored one series at a time, as NAB is: start from the
-        // detector's own default sensitivity rather than the watch's.
-        let is_csv = input
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let det = if is_csv {
-            let mut base = cfg.clone();
-            base.detector = cfg.csv_detector();
-            detector_config(&base, z, a.ewma_alpha)?
-        } else {
-            det
-        };
-        return anomaly_input(input, a.scores_csv.as_deref(), &out, &det);
-    }
-    if a.scores_csv.is_some() {
-        return Err(Error::Usage("--scores-csv needs a CSV --input".into()));
-    }
-    let default_baseline = d.join(layout::GA_DIR).join(layout::GA_FILE);
-    let baseline = a
-        .baseline
-        .clone()
-        .or_else(|| default_baseline.is_file().then_some(default_baseline));
-    let (ga, inputs) = match (&baseline, &a.ga_timestamp) {
-        (Some(b), _) => (
-            pipeline::read_baseline(b)?.ga_timestamp,
-            vec![b.display().to_string()],
-        ),
-        (None, t) => (ga_from(t.as_deref())?, vec![]),
-    };
-    let since = a
-        .since
-        .as_deref()
-        .map(|s| parse_time(s, "--since"))
-        .transpose()?;
-    let until = a
-        .until
-        .as_deref()
-        .map(|s| parse_time(s, "--until"))
-        .transpose()?;
-    let source = open_source(&a.source, &cfg, ga)?;
-    loop {
-        let window = pipeline::anomaly_window(ga, since, until, Utc::now());
-        let res = pipeline::run_anomaly_once(
-            source.as_ref(),
-            Some(ga),
-            &window,
-            &out,
-            inputs.clone(),
-            &det,
-        );
-        match res {
-            Ok(o) => println!(
-                "Evaluated {} series ({} points) over {} .. {}: {} incident(s) in the window, {} in {}.",
-                o.run.series_evaluated,
-                o.run.points_evaluated,
-                window.start,
-                window.end,
-                o.new_events.len(),
-                o.total_events,
-                out.display()
-            ),
-            Err(e) if !a.once => say(format!("tars anomaly-detector: {e} (retrying in {} s)", a.interval_secs)),
-            Err(e) => return Err(e),
-        }
-        if a.once {
-            return Ok(());
-        }
-        std::thread::sleep(StdDuration::from_secs(a.interval_secs.max(1)));
-    }
-}
-
-fn anomaly_input(
-    input: &Path,
-    scores: Option<&Path>,
-    out: &Path,
-    det: &DetectorConfig,
-) -> Result<()> {
-    let is_csv = input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if is_csv {
-        let Some(scores) = scores else {
-            return Err(Error::Usage(
-                "a CSV --input needs --scores-csv OUT.csv".into(),
-            ));
-        };
-        let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-        let rows = crate::anomaly::eval::score_csv(std::io::BufReader::new(file), det)
-            .map_err(|e| Error::bad(input, e.to_string()))?;
-        crate::io::write_atomic(scores, crate::anomaly::eval::scores_text(&rows).as_bytes())?;
-        println!(
-            "Scored {} rows of {} into {}.",
-            rows.len(),
-            input.display(),
-            scores.display()
-        );
-        return Ok(());
-    }
-    if scores.is_some() {
-        return Err(Error::Usage(
-            "--scores-csv needs a CSV --input (timestamp,value)".into(),
-        ));
-    }
-    let series = prom::read_query_range_file(input)?;
-    let events = crate::anomaly::events::detect_series(&series, "value", "", det, None);
-    let (start, end) = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    if start > end {
-        return Err(Error::bad(input, "the response holds no samples"));
-    }
-    let to = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
-    let window = Window {
-        start: to(start),
-        end: to(end + 1),
-    };
-    let n = events.len();
-    let total = crate::anomaly::events::merge_into_file(out, &window, events)?;
-    println!(
-        "Evaluated {} series ({} points) from {}: {n} incident(s), {total} in {}.",
-        series.len(),
-        series.iter().map(|s| s.points.len()).sum::<usize>(),
-        input.display(),
-        out.display()
-    );
-    Ok(())
-}
-
-fn demo(a: DemoArgs) -> Result<()> {
-    let cfg = load_config(a.config.as_deref())?;
-    let ga = parse_time(DEMO_GA, "demo GA")?;
-    let spec = format!("sim:{}:{}:{}", a.scenario.name(), a.seed, a.step);
-    let sim = parse_spec(&spec)
-        .map_err(|e| Error::Usage(format!("--step: {e}")))?
-        .build(ga);
-    let started = std::time::Instant::now();
-    let o = pipeline::run_all(&sim, ga, &a.data_dir, &cfg)?;
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "day",
-        "health",
-        "status",
-        "degradations",
-        "worst",
-        "rollback",
-    ]);
-    for d in &o.days {
-        table.add_row(vec![
-            d.day.to_string(),
-            format!("{:.1}", d.health_score),
-            d.status.clone(),
-            d.degradations.to_string(),
-            d.worst.clone().unwrap_or_else(|| "-".into()),
-            if d.rollback {
-                "YES".into()
-            } else {
-                "no".into()
-            },
-        ]);
-    }
-    println!(
-        "Simulated release '{}' (seed {}, {} resolution), GA {ga}:",
-        a.scenario.name(),
-        a.seed,
-        a.step
-    );
-    println!("{table}");
-    println!(
-        "{} anomaly incident(s), {} regression(s) on day 7; verdict: {}.",
-        o.anomaly_incidents,
-        o.regressions,
-        o.verdict.to_uppercase()
-    );
-    println!("Report: {}", o.report_md.display());
-    println!("        {}", o.report_json.display());
-    println!(
-        "All artifacts under {} ({:.1} s).",
-        a.data_dir.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 /// The subcommands that have a binary of their own under the seeds' names.
@@ -662,18 +225,25 @@ pub fn alias_of(bin: &str) -> Option<&'static str> {
 /// binary stands for (`tars-ga-kpi` → `ga-kpi`). Returns the exit code.
 pub fn run(alias: Option<&str>) -> i32 {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(sub) = alias {
-        if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
-            println!("tars-{sub} {}", env!("CARGO_PKG_VERSION"));
-            return 0;
+    let mut cmd = match alias {
+        Some(sub) => {
+            if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
+                let version = format!("tars-{sub} {}\n", env!("CARGO_PKG_VERSION"));
+                return crate::io::print_text(&version).map_or(1, |()| 0);
+            }
+            args.splice(
+                0..1.min(args.len()),
+                [format!("tars-{sub}").into(), sub.into()],
+            );
+            help::alias_command(sub)
         }
-        let bin = args
-            .first()
-            .cloned()
-            .unwrap_or_else(|| format!("tars-{sub}").into());
-        args.splice(0..1.min(args.len()), [bin, sub.into()]);
-    }
-    let cli = match Cli::try_parse_from(&args) {
+        None => help::command(),
+    };
+    cmd = cmd.color(clap_color(&args));
+    let parsed = cmd
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -685,11 +255,35 @@ pub fn run(alias: Option<&str>) -> i32 {
         Some(sub) => format!("tars-{sub}"),
         None => "tars".to_string(),
     };
+    let term = crate::render::terminal::Term {
+        color: output::use_color(cli.color, std::io::stderr().is_terminal()),
+        tty: false,
+    };
     match execute(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: error: {e}");
+            let label = term.paint("error:", crate::render::terminal::Tone::Bad);
+            eprintln!("{name}: {label} {e}");
             e.exit_code().code()
         }
+    }
+}
+
+/// `--color` as clap needs it for its own help and errors, which it prints
+/// before the flags are parsed.
+fn clap_color(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut value = None;
+    for (i, a) in args.iter().enumerate() {
+        let a = a.to_string_lossy();
+        if let Some(v) = a.strip_prefix("--color=") {
+            value = Some(v.to_string());
+        } else if a == "--color" {
+            value = args.get(i + 1).map(|v| v.to_string_lossy().into_owned());
+        }
+    }
+    match value.as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
     }
 }

@@ -8,6 +8,7 @@ use tars_prom::{Connection, Overrides};
 /// Connection flags for a Prometheus-compatible server. Secrets come from
 /// files or the environment only, never from a flag value visible in `ps`.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Prometheus connection")]
 pub struct PromArgs {
     /// File holding a bearer token (else $PROMETHEUS_BEARER_TOKEN is used).
     #[arg(long, env = "PROMETHEUS_BEARER_TOKEN_FILE", value_name = "FILE")]

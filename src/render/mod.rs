@@ -4,3 +4,4 @@ pub mod markdown;
 pub mod words;
 
 pub use markdown::render_markdown;
+pub mod terminal;
