@@ -180,6 +180,12 @@ fn spawn(name: &'static str, cmd: &mut Command, dir: &Path) -> (Child, PathBuf) 
 
 /// Prometheus with the history backfilled by promtool before it starts.
 pub fn start_prometheus(sim: &Simulator) -> Server {
+    start_prometheus_with(sim, None)
+}
+
+/// Prometheus with the simulated history and, when given, a scrape job
+/// `tars-watch` on `target` (HOST:PORT) every second.
+pub fn start_prometheus_with(sim: &Simulator, target: Option<&str>) -> Server {
     ensure_installed(&["prometheus", "promtool"]);
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
@@ -206,11 +212,13 @@ pub fn start_prometheus(sim: &Simulator) -> Server {
     );
     let _ = std::fs::remove_file(&input);
     let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
-    )
-    .expect("config");
+    let scrape = match target {
+        Some(t) => format!(
+            "scrape_configs:\n  - job_name: tars-watch\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['{t}']\n"
+        ),
+        None => "scrape_configs: []\n".to_string(),
+    };
+    std::fs::write(&config, format!("global:\n  scrape_interval: 1m\n{scrape}")).expect("config");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let (mut child, log) = spawn(
