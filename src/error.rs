@@ -24,6 +24,12 @@ impl ExitCode {
     }
 }
 
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c as u8)
+    }
+}
+
 /// Everything that can stop a tars command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,6 +58,9 @@ pub enum Error {
     Notify(#[from] crate::notify::NotifyError),
     #[error("docker-api: {0}")]
     DockerApi(#[from] crate::docker_api::DockerApiError),
+    /// `tars probe`: the endpoint did not answer 2xx.
+    #[error("{0}")]
+    Probe(String),
     /// Another `tars watch` holds the data directory's lock.
     #[error("{}: another tars watch is running on this data directory", .0.display())]
     Locked(PathBuf),

@@ -52,3 +52,25 @@ fn notify_bad_settings_are_usage_errors() {
         "no-slash",
     );
 }
+
+#[test]
+fn a_first_argument_naming_a_tool_runs_that_tool() {
+    // `docker run IMAGE tars-ga-kpi ...` with `tars` as the entry point.
+    let out = tars().args(["tars-ga-kpi", "--version"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        concat!("tars-ga-kpi ", env!("CARGO_PKG_VERSION"))
+    );
+    let out = tars()
+        .args(["tars-stability-monitor", "--day-number", "9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("tars-stability-monitor: "), "{stderr}");
+    // `docker run IMAGE tars watch --help`.
+    let out = tars().args(["tars", "watch", "--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--listen"));
+}

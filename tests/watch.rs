@@ -214,6 +214,25 @@ fn the_watch_runs_the_week_serves_it_and_survives_kill_9() {
     );
     assert_eq!(sample(&text, "tars_day_number", ""), 7.0);
     assert_eq!(get(&listen, "/healthz").unwrap().0, 200);
+    // The image's health check: `tars probe` against TARS_LISTEN.
+    let probe = Command::new(assert_cmd::cargo::cargo_bin("tars"))
+        .arg("probe")
+        .env("TARS_LISTEN", &listen)
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let down = Command::new(assert_cmd::cargo::cargo_bin("tars"))
+        .args([
+            "probe",
+            &format!("http://127.0.0.1:{}/healthz", sp::free_port()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
 
     // A second watch on the same data directory is refused.
     let second = tars_cmd(&prom.url, &data, &format!("127.0.0.1:{}", sp::free_port()));

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::prom;
 use crate::source::sim::parse_spec;
 use crate::source::MetricsSource;
@@ -83,6 +83,8 @@ pub enum Command {
     Man(help::ManArgs),
     /// Run the whole week unattended and serve its metrics (/metrics, /healthz, /readyz).
     Watch(watch_args::WatchArgs),
+    /// Check that an HTTP endpoint answers 2xx (the container's health check).
+    Probe(watch_args::ProbeArgs),
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -200,6 +202,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Notify(a) => Ok(crate::notify::run(a)?),
         Command::Watch(a) => watch_args::watch(a),
+        Command::Probe(a) => watch_args::probe(a),
         Command::Completions(a) => help::completions(a.shell),
         Command::Man(a) => help::man_pages(&a.out_dir).map(|_| ()),
     }
@@ -223,13 +226,14 @@ pub fn alias_of(bin: &str) -> Option<&'static str> {
 
 /// Entry point of `tars` and its aliases: `alias` is the subcommand an alias
 /// binary stands for (`tars-ga-kpi` → `ga-kpi`). Returns the exit code.
-pub fn run(alias: Option<&str>) -> i32 {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+pub fn run(mut args: Vec<std::ffi::OsString>) -> ExitCode {
+    let alias = invoked_as(&mut args);
     let mut cmd = match alias {
         Some(sub) => {
             if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
                 let version = format!("tars-{sub} {}\n", env!("CARGO_PKG_VERSION"));
-                return crate::io::print_text(&version).map_or(1, |()| 0);
+                return crate::io::print_text(&version)
+                    .map_or(ExitCode::Failure, |()| ExitCode::Ok);
             }
             args.splice(
                 0..1.min(args.len()),
@@ -246,9 +250,12 @@ pub fn run(alias: Option<&str>) -> i32 {
     let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return code;
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            };
         }
     };
     let name = match alias {
@@ -260,13 +267,37 @@ pub fn run(alias: Option<&str>) -> i32 {
         tty: false,
     };
     match execute(cli) {
-        Ok(()) => 0,
+        Ok(()) => ExitCode::Ok,
         Err(e) => {
             let label = term.paint("error:", crate::render::terminal::Tone::Bad);
             eprintln!("{name}: {label} {e}");
-            e.exit_code().code()
+            e.exit_code()
         }
     }
+}
+
+/// The command an alias stands for, from the name the program was run under
+/// (a link or an alias binary: `tars-ga-kpi ...`) or, in a container whose
+/// entry point is `tars`, from a first argument naming one
+/// (`docker run IMAGE tars-ga-kpi ...`, `docker run IMAGE tars watch ...`);
+/// that argument is then dropped.
+fn invoked_as(args: &mut Vec<std::ffi::OsString>) -> Option<&'static str> {
+    let name = |a: &std::ffi::OsString| {
+        Path::new(a)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+    };
+    if let Some(sub) = args.first().and_then(name).and_then(|n| alias_of(&n)) {
+        return Some(sub);
+    }
+    let first = args.get(1).and_then(name)?;
+    if first == "tars" {
+        args.remove(1);
+        return None;
+    }
+    let sub = alias_of(&first)?;
+    args.remove(0);
+    Some(sub)
 }
 
 /// `--color` as clap needs it for its own help and errors, which it prints

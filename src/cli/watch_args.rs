@@ -60,3 +60,38 @@ pub fn watch(a: WatchArgs) -> Result<()> {
     };
     crate::watch::run(settings, source, cfg)
 }
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example (the image's HEALTHCHECK):\n  tars probe")]
+pub struct ProbeArgs {
+    /// URL to GET; default: /healthz of the watch at TARS_LISTEN.
+    pub url: Option<String>,
+    /// The watch's listen address, as given to `tars watch`.
+    #[arg(long, env = "TARS_LISTEN", default_value = "127.0.0.1:9464")]
+    pub listen: String,
+}
+
+/// Exits 0 when the URL answers 2xx within 5 s: a health check that needs
+/// no curl in the image.
+pub fn probe(a: ProbeArgs) -> Result<()> {
+    let url = a.url.unwrap_or_else(|| {
+        // A wildcard bind is reached on loopback.
+        let l = a.listen.trim().replacen("0.0.0.0", "127.0.0.1", 1);
+        format!("http://{l}/healthz")
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the I/O runtime: {e}")))?;
+    let status = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        client.get(&url).send().await.map(|r| r.status())
+    });
+    match status {
+        Ok(s) if s.is_success() => Ok(()),
+        Ok(s) => Err(Error::Probe(format!("{url}: HTTP {s}"))),
+        Err(e) => Err(Error::Probe(format!("{url}: {e}"))),
+    }
+}
