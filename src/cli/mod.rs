@@ -636,6 +636,7 @@ fn demo(a: DemoArgs) -> Result<()> {
     );
     println!("Report: {}", o.report_md.display());
     println!("        {}", o.report_json.display());
+    println!("        {}", o.report_html.display());
     println!(
         "All artifacts under {} ({:.1} s).",
         a.data_dir.display(),
