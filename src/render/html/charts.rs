@@ -91,19 +91,18 @@ pub fn band_marker(s: HealthStatus) -> (svg::Shape, &'static str) {
     }
 }
 
-/// Draws the health bands across the plot area, each named at its right edge.
+/// Draws the health bands across the plot area and names each in the right
+/// margin, where no data point can cover the name.
 pub fn draw_bands_y(s: &mut Svg, f: &Frame, y: &Scale, t: &Thresholds) {
     for (status, lo, hi, tint) in health_bands(t) {
         let (a, b) = (y.map_clamped(lo), y.map_clamped(hi));
-        s.rect((f.left, a), (f.w - f.right, b), tint, "");
-        if (a - b).abs() >= 12.0 {
-            s.text(
-                f.w - f.right - 4.0,
-                b + 13.0,
-                "end",
-                &crate::model::serde_name(&status),
-            );
-        }
+        s.rect((f.left, a), (f.w - f.right + 4.0, b), tint, "");
+        s.text(
+            f.w - f.right + 8.0,
+            (a + b) / 2.0 + 4.0,
+            "start",
+            &crate::model::serde_name(&status),
+        );
     }
 }
 
@@ -120,7 +119,7 @@ pub fn severity_legend(s: &mut Svg, x: f64, y: f64) {
         s.push(&marker(shape, px, y - 4.0, 5.0, fill));
         let name = sev.to_string();
         s.text(px + 9.0, y, "start", &name);
-        px += 22.0 + 7.5 * name.len() as f64;
+        px += 24.0 + 10.0 * name.len() as f64;
     }
 }
 
@@ -155,7 +154,8 @@ pub fn timeline(id: &str, title: &str, axis: &TimeAxis, incidents: &[Incident]) 
     services.sort_unstable();
     services.dedup();
     let mut f = Frame::new(640.0, 86.0 + ROW * services.len().max(1) as f64);
-    f.left = 104.0;
+    f.left = 120.0;
+    f.right = 28.0;
     f.top = 30.0;
     let columns = [
         "start (UTC)",

@@ -22,13 +22,13 @@ fn empty(id: &str, title: &str, caption: &str, cols: &[&str]) -> Chart {
 /// The day's score as a marker on a 0-100 bar split into the health bands.
 pub fn health_gauge(id: &str, score: f64, status: HealthStatus, t: &Thresholds) -> Chart {
     let title = "Health score on the health bands";
-    let caption = "The day's score (diamond pointer and number) on the bands of the health report; the dashed line is the rollback line.";
+    let caption = "The day's score (solid line, marker shaped by its band, and number) on the bands of the health report; the dashed line is the rollback line.";
     let f = Frame {
         left: 16.0,
         right: 16.0,
-        top: 34.0,
+        top: 26.0,
         bottom: 40.0,
-        ..Frame::new(640.0, 120.0)
+        ..Frame::new(480.0, 110.0)
     };
     let mut c = empty(id, title, caption, &["band", "from", "to", "this day"]);
     c.rows = health_bands(t)
@@ -57,38 +57,35 @@ pub fn health_gauge(id: &str, score: f64, status: HealthStatus, t: &Thresholds) 
             tint,
             r##"stroke="#FFFFFF""##,
         );
+        // Names above the bar: the excellent band is too narrow to hold one.
         s.text(
             (x.map(lo) + x.map(hi)) / 2.0,
-            base - 8.0,
+            top - 6.0,
             "middle",
             &serde_name(&band),
         );
     }
     let rx = x.map(t.health_rollback);
-    s.line(
-        (rx, top - 4.0),
-        (rx, base + 4.0),
-        palette::BLACK,
-        Some("4 3"),
-    );
+    s.line((rx, top), (rx, base + 4.0), palette::BLACK, Some("4 3"));
     let at: Vec<(f64, String)> = (0..=10)
         .map(|i| (f64::from(i * 10), (i * 10).to_string()))
         .collect();
     svg::x_axis(&mut s, &f, &x, &at, "health score (0-100)");
     let px = x.map_clamped(score);
+    let cy = (top + base) / 2.0;
     let (shape, fill) = band_marker(status);
-    s.push(&marker(
-        svg::Shape::Diamond,
-        px,
-        top - 2.0,
-        7.0,
-        palette::BLACK,
-    ));
-    s.push(&marker(shape, px, (top + base) / 2.0 - 4.0, 6.0, fill));
+    s.line((px, top), (px, base), palette::BLACK, None);
+    s.push(&marker(shape, px, cy, 7.0, fill));
+    // The number beside the marker, on whichever side has room.
+    let (lx, anchor) = if score > 60.0 {
+        (px - 12.0, "end")
+    } else {
+        (px + 12.0, "start")
+    };
     s.text(
-        px,
-        top - 14.0,
-        "middle",
+        lx,
+        cy + 4.0,
+        anchor,
         &format!("{score:.1} ({})", serde_name(&status)),
     );
     c.svg = s.finish();
@@ -104,7 +101,7 @@ pub fn degradations(id: &str, service: &str, rows: &[&MetricComparison], t: &Thr
         t.drift_low_pct
     );
     let mut f = Frame::new(640.0, 64.0 + 22.0 * rows.len().max(1) as f64);
-    f.left = 120.0;
+    f.left = 150.0;
     f.top = 24.0;
     let mut c = empty(
         id,

@@ -163,9 +163,8 @@ impl Svg {
     /// Opens an `<svg role="img">` labelled by its `<title>` and `<desc>`.
     pub fn open(id: &str, title: &str, desc: &str, f: &Frame) -> Svg {
         let mut buf = String::new();
-        // Wide charts keep a legible minimum width (the page scrolls them
-        // sideways on a phone) instead of shrinking their text to nothing.
-        let class = if f.w > 400.0 { "chart wide" } else { "chart" };
+        // Wide charts shrink most on a phone; the page enlarges their text.
+        let class = if f.w > 500.0 { "chart wide" } else { "chart" };
         let _ = write!(
             buf,
             r#"<svg class="{class}" id="{id}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t {id}-d" font-family="system-ui, sans-serif" font-size="12"><title id="{id}-t">{t}</title><desc id="{id}-d">{d}</desc>"#,

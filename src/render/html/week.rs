@@ -44,7 +44,10 @@ pub fn health_week(id: &str, scores: &[(u32, f64)], t: &Thresholds) -> Chart {
         "Score 0-100 per release day against the health bands (excellent from {}, good from {}, fair from {}, poor below). The marker's shape is the day's band. Two consecutive days under {} recommend a rollback (dashed line).",
         t.health_excellent, t.health_good, t.health_fair, t.health_rollback
     );
-    let f = Frame::new(640.0, 280.0);
+    let f = Frame {
+        right: 96.0,
+        ..Frame::new(640.0, 280.0)
+    };
     let mut c = chart(
         id,
         title,
@@ -294,8 +297,8 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
         if let Some((d, v)) = line.iter().rev().find(|p| p.1.is_finite()) {
             // Names at the line ends, nudged apart so they do not overprint.
             let mut ly = y.map(*v) + 4.0;
-            while label_ys.iter().any(|o| (o - ly).abs() < 13.0) {
-                ly += 13.0;
+            while label_ys.iter().any(|o| (o - ly).abs() < 17.0) {
+                ly += 17.0;
             }
             label_ys.push(ly);
             s.text(x.map(*d) + 8.0, ly, "start", name);
