@@ -247,7 +247,7 @@ fn check_page(browser: &Path, tmp: &Path, page: &Path, name: &str) {
         assert!(
             marks > 0 && c.contains("role=\"img\"") && c.contains("<title"),
             "{name}: empty or unlabelled chart {}",
-            &c[..c.len().min(200)]
+            c.chars().take(200).collect::<String>()
         );
     }
 

@@ -183,7 +183,7 @@ pub fn timeline(id: &str, title: &str, axis: &TimeAxis, incidents: &[Incident]) 
             ]
         })
         .collect();
-    let caption = "Each bar is one anomaly incident (signals of one service grouped by the detector); the marker's shape and letter give its severity. Hollow dashed bars are explained by a process restart and are not counted as incidents.";
+    let caption = "Each bar is one anomaly incident (signals of one service grouped by the detector); the marker's shape and letter give its severity. Hollow markers (and dashed bars) are explained by a process restart and are not counted as incidents.";
     let svg = if incidents.is_empty() {
         svg::no_data(id, title, &f)
     } else {
@@ -219,12 +219,14 @@ fn draw_timeline(
     );
     let mut s = Svg::open(id, title, &desc, f);
     severity_legend(&mut s, f.left, 16.0);
-    s.push(&format!(
-        r#"<rect x="{:.1}" y="7" width="14" height="10" fill="white" stroke="{}" stroke-dasharray="3 2"/>"#,
+    s.push(&marker(
+        svg::Shape::Circle,
         f.w - f.right - 150.0,
-        palette::BLACK
+        12.0,
+        5.0,
+        "white",
     ));
-    s.text(f.w - f.right - 132.0, 16.0, "start", "restart-explained");
+    s.text(f.w - f.right - 140.0, 16.0, "start", "hollow: restart");
     for (row, name) in services.iter().enumerate() {
         let cy = f.top + ROW / 2.0 + ROW * row as f64;
         s.line((f.left, cy), (f.w - f.right, cy), "#E4E4E4", None);
@@ -262,12 +264,12 @@ fn draw_timeline(
             esc(&i.kpis.join(", "))
         );
         s.push(&format!(
-            r#"<g><rect x="{x0:.1}" y="{:.1}" width="{:.1}" height="12" fill="{bar_fill}" {style}/>{tip}</g>"#,
-            cy - 4.0,
+            r#"<g><rect x="{x0:.1}" y="{:.1}" width="{:.1}" height="10" fill="{bar_fill}" {style}/>{tip}</g>"#,
+            cy - 5.0,
             x1 - x0
         ));
-        s.push(&marker(shape, x0, cy - 12.0, 4.5, fill));
-        s.text(x0 + 6.0, cy - 10.0, "start", letter);
+        s.push(&marker(shape, x0, cy, 5.0, bar_fill));
+        s.text(x0 + 7.0, cy - 8.0, "start", letter);
     }
     s.finish()
 }
@@ -316,9 +318,10 @@ mod tests {
             c.svg
                 .matches(r##"fill="white" stroke="#000000" stroke-dasharray"##)
                 .count(),
-            2,
-            "legend + the restart bar"
+            1,
+            "the restart bar is dashed"
         );
+        assert!(c.svg.contains("hollow: restart"));
         assert_eq!(c.rows.len(), 3);
         assert_eq!(c.rows[1][5], "explained by a restart");
         // Two services, two row labels.

@@ -72,7 +72,12 @@ impl Scale {
             (d0, d1) = (0.0, 1.0);
         }
         if (d1 - d0).abs() < f64::EPSILON * d0.abs().max(1.0) {
-            let pad = if d0.abs() > 0.0 { d0.abs() * 0.05 } else { 1.0 };
+            // 5 % of the value, but never a pad so small that it divides by zero.
+            let pad = if d0.abs() > 1e-9 {
+                d0.abs() * 0.05
+            } else {
+                1.0
+            };
             (d0, d1) = (d0 - pad, d1 + pad);
         }
         Scale {
@@ -112,10 +117,17 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, usize) {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
+    // A span too small for f64 steps (or a step lost to underflow) gets no
+    // ticks rather than millions of them.
+    if !(step.is_finite() && step > 0.0 && (hi - lo) / step <= 4.0 * n as f64) {
+        return (Vec::new(), 0);
+    }
     let decimals = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    let out = (first..=last).map(|i| i as f64 * step).collect();
+    let out = (first..=last.min(first.saturating_add(4 * n as i64)))
+        .map(|i| i as f64 * step)
+        .collect();
     (out, decimals)
 }
 
@@ -368,6 +380,8 @@ mod tests {
         );
         let z = Scale::new((f64::NAN, 3.0), (100.0, 0.0));
         assert!(z.map(0.5).is_finite());
+        let tiny = Scale::new((5e-324, 5e-324), (100.0, 0.0));
+        assert!(tiny.map(5e-324).is_finite());
     }
 
     #[test]
@@ -408,6 +422,9 @@ mod tests {
         assert!(dec >= 3);
         assert!(ticks(f64::NAN, 1.0, 5).0.is_empty());
         assert!(ticks(1.0, 1.0, 5).0.is_empty());
+        // Subnormal spans and huge offsets stay bounded.
+        assert!(ticks(-1e-320, 1e-320, 5).0.len() <= 21);
+        assert!(ticks(1e17, 1e17 + 16.0, 5).0.len() <= 21);
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub fn health_week(id: &str, scores: &[(u32, f64)], t: &Thresholds) -> Chart {
     );
     let f = Frame {
         right: 96.0,
-        ..Frame::new(640.0, 280.0)
+        top: 26.0,
+        ..Frame::new(640.0, 290.0)
     };
     let mut c = chart(
         id,
