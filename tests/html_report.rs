@@ -328,6 +328,46 @@ fn html_reports_render_in_a_browser_without_fetching_anything() {
     );
 }
 
+/// Service names come from the metrics backend's labels: one that looks
+/// like markup is printed as text, never parsed as an element, on both pages.
+#[test]
+fn markup_in_a_service_name_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    support::copy_tree(support::demo(), &data);
+    let hostile = "<img src=x onerror=alert(1)>";
+    for (p, bytes) in support::snapshot(&data) {
+        if p.extension().is_some_and(|e| e == "json") {
+            let text = String::from_utf8(bytes).unwrap();
+            std::fs::write(&p, text.replace("checkout", hostile)).unwrap();
+        }
+    }
+    support::tars()
+        .args(["retro", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    support::tars()
+        .args(["health-report", "--day-number", "3", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    for page in [
+        "output/GA_7DAY_RETROSPECTIVE.html",
+        "health/day_03_HEALTH.html",
+    ] {
+        let html = std::fs::read_to_string(data.join(page)).unwrap();
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{page} lost the name"
+        );
+        assert!(
+            !html.contains("<img"),
+            "{page} has an element from a service name"
+        );
+    }
+}
+
 /// The browser checks above can fail: a page that fetches a stylesheet and
 /// an image and logs an error is caught by each of them.
 #[test]
