@@ -24,6 +24,20 @@ pub struct Chart {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Chart {
+    /// A chart with its table's columns and nothing drawn yet.
+    pub fn new(id: &str, title: &str, caption: &str, columns: &[&str]) -> Chart {
+        Chart {
+            id: id.to_string(),
+            title: title.to_string(),
+            caption: caption.to_string(),
+            svg: String::new(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
 /// A number for a table cell: "no data" for NaN, never "NaN".
 pub fn cell(v: f64, decimals: usize) -> String {
     if v.is_finite() {

@@ -8,17 +8,6 @@ use crate::health::HealthStatus;
 use crate::model::serde_name;
 use tars_core::thresholds::Thresholds;
 
-fn empty(id: &str, title: &str, caption: &str, cols: &[&str]) -> Chart {
-    Chart {
-        id: id.to_string(),
-        title: title.to_string(),
-        caption: caption.to_string(),
-        svg: String::new(),
-        columns: cols.iter().map(|c| c.to_string()).collect(),
-        rows: Vec::new(),
-    }
-}
-
 /// The day's score as a marker on a 0-100 bar split into the health bands.
 pub fn health_gauge(id: &str, score: f64, status: HealthStatus, t: &Thresholds) -> Chart {
     let title = "Health score on the health bands";
@@ -30,7 +19,7 @@ pub fn health_gauge(id: &str, score: f64, status: HealthStatus, t: &Thresholds) 
         bottom: 40.0,
         ..Frame::new(480.0, 110.0)
     };
-    let mut c = empty(id, title, caption, &["band", "from", "to", "this day"]);
+    let mut c = Chart::new(id, title, caption, &["band", "from", "to", "this day"]);
     c.rows = health_bands(t)
         .iter()
         .map(|(s, lo, hi, _)| {
@@ -96,14 +85,20 @@ pub fn health_gauge(id: &str, score: f64, status: HealthStatus, t: &Thresholds) 
 /// worse), over the band where no change is drift and the severity lines.
 pub fn degradations(id: &str, service: &str, rows: &[&MetricComparison], t: &Thresholds) -> Chart {
     let title = format!("{service}: change vs GA");
-    let caption = format!(
-        "Degradation against the GA day per KPI, percent (positive = worse, whichever way the KPI is bad). Within ±{} % (shaded) a change is never drift; dotted lines mark the medium, high and critical levels. A filled shape and letter mark a finding and its severity; a hollow circle is no finding.",
-        t.drift_low_pct
-    );
+    // How to read it is said once above the charts; each says what it found.
+    let found: Vec<String> = rows
+        .iter()
+        .filter_map(|m| m.severity.map(|s| format!("{} {s}", m.kpi)))
+        .collect();
+    let caption = if found.is_empty() {
+        "No finding.".to_string()
+    } else {
+        format!("Findings: {}.", found.join(", "))
+    };
     let mut f = Frame::new(640.0, 64.0 + 22.0 * rows.len().max(1) as f64);
     f.left = 150.0;
     f.top = 24.0;
-    let mut c = empty(
+    let mut c = Chart::new(
         id,
         &title,
         &caption,
@@ -213,7 +208,7 @@ pub fn budget_day(id: &str, spent: &[(String, f64)]) -> Chart {
     f.left = 120.0;
     f.right = 120.0;
     f.top = 12.0;
-    let mut c = empty(
+    let mut c = Chart::new(
         id,
         title,
         &caption,

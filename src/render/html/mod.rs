@@ -206,6 +206,7 @@ pub fn render_retro_html(
         transient => inp.regression.transient_issues.iter().map(|t| t.explanation.clone()).collect::<Vec<_>>(),
         kpis => kpi_charts(inp, t),
         drift_low_pct => t.drift_low_pct,
+        confidence_pct => format!("{:.0}", t.confidence * 100.0),
     };
     render("retro.html", ctx)
 }

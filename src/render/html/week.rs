@@ -11,17 +11,6 @@ use crate::model::Severity;
 use crate::regression::KpiTrend;
 use tars_core::thresholds::Thresholds;
 
-fn chart(id: &str, title: &str, caption: &str, svg: String, cols: &[&str]) -> Chart {
-    Chart {
-        id: id.to_string(),
-        title: title.to_string(),
-        caption: caption.to_string(),
-        svg,
-        columns: cols.iter().map(|c| c.to_string()).collect(),
-        rows: Vec::new(),
-    }
-}
-
 /// Day ticks `day 1` .. for an x axis.
 fn day_ticks(days: impl IntoIterator<Item = u32>) -> Vec<(f64, String)> {
     days.into_iter()
@@ -49,13 +38,7 @@ pub fn health_week(id: &str, scores: &[(u32, f64)], t: &Thresholds) -> Chart {
         top: 26.0,
         ..Frame::new(640.0, 290.0)
     };
-    let mut c = chart(
-        id,
-        title,
-        &caption,
-        String::new(),
-        &["day", "score", "band"],
-    );
+    let mut c = Chart::new(id, title, &caption, &["day", "score", "band"]);
     c.rows = scores
         .iter()
         .map(|(d, s)| {
@@ -122,18 +105,10 @@ pub fn kpi_week(id: &str, tr: &KpiTrend, ga: Option<f64>, t: &Thresholds) -> Cha
     let (k, unit) = display_unit(tr.kpi);
     let dec = kpi_decimals(tr.kpi);
     let title = format!("{} {}", tr.service, tr.kpi);
-    let caption = format!(
-        "Daily value ({unit}) against the GA value (dashed) and the band of ±{} % around it; a filled shape marks a day the daily test flagged, its letter the severity.",
-        t.drift_low_pct
-    );
+    // How to read it is said once above the charts; each says what it found.
+    let caption = format!("Flagged: {}.", flagged_list(&tr.flagged_days));
     let f = Frame::new(360.0, 210.0);
-    let mut c = chart(
-        id,
-        &title,
-        &caption,
-        String::new(),
-        &["day", unit, "vs GA", "flag"],
-    );
+    let mut c = Chart::new(id, &title, &caption, &["day", unit, "vs GA", "flag"]);
     let ga = ga.filter(|v| v.is_finite()).map(|v| v * k);
     let pts = scaled_points(tr, k);
     c.rows = pts
@@ -242,7 +217,7 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
         d
     };
     cols.extend(days.iter().map(|d| format!("after day {d} (%)")));
-    let mut c = chart(id, title, caption, String::new(), &[]);
+    let mut c = Chart::new(id, title, caption, &[]);
     c.columns = cols;
     c.rows = series
         .iter()
@@ -315,13 +290,20 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
 pub fn trend(id: &str, tr: &KpiTrend, limit: Option<f64>) -> Chart {
     let (k, unit) = display_unit(tr.kpi);
     let dec = kpi_decimals(tr.kpi);
-    let title = format!("{} {}: day-7 trend", tr.service, tr.kpi);
-    let caption = "Daily values (dots), the Theil-Sen slope projected from the last day (dashed) and its confidence interval (shaded fan); for a leak, the limit (solid line) and the day the slope reaches it.";
+    let title = format!(
+        "{} {}: {} {}",
+        tr.service,
+        tr.kpi,
+        tr.severity.map_or(String::new(), |s| s.to_string()),
+        crate::model::serde_name(&tr.pattern)
+    );
+    // How to read it is said once above the charts; each carries its finding.
+    let caption = &tr.explanation;
     let f = Frame {
         right: 24.0,
         ..Frame::new(640.0, 290.0)
     };
-    let mut c = chart(id, &title, caption, String::new(), &["day", unit, "kind"]);
+    let mut c = Chart::new(id, &title, caption, &["day", unit, "kind"]);
     let pts = scaled_points(tr, k);
     c.rows = pts
         .iter()
@@ -367,7 +349,7 @@ pub fn trend(id: &str, tr: &KpiTrend, limit: Option<f64>) -> Chart {
     let mut s = Svg::open(id, &title, &desc, &f);
     svg::y_axis(&mut s, &f, &y, unit);
     let step = if horizon > 14.0 { 7 } else { 1 };
-    let ticks: Vec<u32> = (0..=horizon.floor() as u32).step_by(step).collect();
+    let ticks: Vec<u32> = (0..=(horizon + 0.5).floor() as u32).step_by(step).collect();
     svg::x_axis(
         &mut s,
         &f,
