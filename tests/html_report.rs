@@ -368,6 +368,42 @@ fn markup_in_a_service_name_is_escaped() {
     }
 }
 
+/// A week without health reports and anomaly events still gets its page;
+/// the charts with nothing to draw say so.
+#[test]
+fn missing_inputs_render_as_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    support::copy_tree(support::demo(), &data);
+    for (p, _) in support::snapshot(&data) {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with("_HEALTH.json")
+            || name == "anomaly_events.json"
+            || p.starts_with(data.join("output"))
+        {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    support::tars()
+        .args(["retro", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(data.join("output/GA_7DAY_RETROSPECTIVE.html")).unwrap();
+    let chart = |id: &str| {
+        let i = html.find(&format!(" id=\"{id}\"")).expect(id);
+        html[i..i + html[i..].find("</svg>").unwrap()].to_string()
+    };
+    for id in ["health", "incidents"] {
+        assert!(chart(id).contains(">no data</text>"), "{id}");
+    }
+    assert!(
+        !chart("budget").contains(">no data</text>"),
+        "the day summaries still have SLOs"
+    );
+    assert!(!html.contains("NaN"));
+}
+
 /// The browser checks above can fail: a page that fetches a stylesheet and
 /// an image and logs an error is caught by each of them.
 #[test]
