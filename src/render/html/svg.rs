@@ -290,6 +290,24 @@ pub fn line_path(points: &[(f64, f64)], x: &Scale, y: &Scale) -> String {
     d.trim_end().to_string()
 }
 
+/// Moves sorted label positions `ys` apart to at least `gap`, keeping them
+/// within `(lo, hi)` when there is room: pushed down first, then back up
+/// from the bottom edge.
+pub fn spread(ys: &mut [f64], gap: f64, (lo, hi): (f64, f64)) {
+    for i in 1..ys.len() {
+        ys[i] = ys[i].max(ys[i - 1] + gap);
+    }
+    if let Some(last) = ys.last_mut() {
+        *last = last.min(hi);
+    }
+    for i in (0..ys.len().saturating_sub(1)).rev() {
+        ys[i] = ys[i].min(ys[i + 1] - gap);
+    }
+    if let Some(first) = ys.first_mut() {
+        *first = first.max(lo);
+    }
+}
+
 /// Marker shapes, so that a status reads without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -400,6 +418,21 @@ mod tests {
         assert_eq!(d.matches('L').count(), 2, "{d}");
         assert!(!d.contains("NaN"), "{d}");
         assert_eq!(line_path(&[(0.0, f64::NAN)], &x, &y), "");
+    }
+
+    #[test]
+    fn spread_keeps_labels_apart_and_inside() {
+        let mut ys = [100.0, 101.0, 102.0];
+        spread(&mut ys, 10.0, (0.0, 105.0));
+        assert_eq!(
+            ys,
+            [85.0, 95.0, 105.0],
+            "pushed back up from the bottom edge"
+        );
+        let mut one = [50.0];
+        spread(&mut one, 10.0, (0.0, 100.0));
+        assert_eq!(one, [50.0]);
+        spread(&mut [], 10.0, (0.0, 1.0));
     }
 
     #[test]

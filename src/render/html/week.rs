@@ -258,7 +258,7 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
         svg::Shape::Triangle,
         svg::Shape::Diamond,
     ];
-    let mut label_ys: Vec<f64> = Vec::new();
+    let mut labels: Vec<(f64, f64, &str)> = Vec::new();
     for (i, (name, pts)) in series.iter().enumerate() {
         let colour = palette::SERIES[i % palette::SERIES.len()];
         let mut line: Vec<(f64, f64)> = vec![(0.0, 100.0)];
@@ -271,14 +271,15 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
             s.push(&marker(shapes[i % 4], x.map(*d), y.map(*v), 4.0, colour));
         }
         if let Some((d, v)) = line.iter().rev().find(|p| p.1.is_finite()) {
-            // Names at the line ends, nudged apart so they do not overprint.
-            let mut ly = y.map(*v) + 4.0;
-            while label_ys.iter().any(|o| (o - ly).abs() < 17.0) {
-                ly += 17.0;
-            }
-            label_ys.push(ly);
-            s.text(x.map(*d) + 8.0, ly, "start", name);
+            labels.push((x.map(*d) + 8.0, y.map(*v) + 4.0, name));
         }
+    }
+    // Names at the line ends, spread apart so they do not overprint.
+    labels.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut ys: Vec<f64> = labels.iter().map(|l| l.1).collect();
+    svg::spread(&mut ys, 17.0, (f.top + 4.0, f.h - f.bottom - 4.0));
+    for ((lx, _, name), ly) in labels.iter().zip(ys) {
+        s.text(*lx, ly, "start", name);
     }
     c.svg = s.finish();
     c
