@@ -133,7 +133,6 @@ pub fn degradations(id: &str, service: &str, rows: &[&MetricComparison], t: &Thr
         ),
         f.xr(),
     );
-    let (d0, d1) = x.domain();
     let desc = format!("{} KPI(s) of {service} against GA.", rows.len());
     let mut s = Svg::open(id, &title, &desc, &f);
     let (top, base) = (f.top, f.h - f.bottom);
@@ -163,37 +162,41 @@ pub fn degradations(id: &str, service: &str, rows: &[&MetricComparison], t: &Thr
     for (i, m) in rows.iter().enumerate() {
         let cy = top + 14.0 + 22.0 * i as f64;
         s.text(f.left - 8.0, cy + 4.0, "end", m.kpi.name());
-        if !m.degradation_percent.is_finite() {
-            s.text(x.map(0.0) + 6.0, cy + 4.0, "start", "no data");
-            continue;
-        }
-        let v = m.degradation_percent;
-        let px = x.map_clamped(v);
-        let off_axis = v < d0 || v > d1;
-        let mut label = if off_axis { pct(v) } else { String::new() };
-        match m.severity {
-            Some(sev) => {
-                let (shape, fill, letter) = severity_style(sev);
-                s.push(&marker(shape, px, cy, 5.5, fill));
-                label = format!("{letter} {}", pct(v));
-            }
-            None => s.push(&format!(
-                r#"<circle cx="{px:.1}" cy="{cy:.1}" r="3.5" fill="white" stroke="{}"/>"#,
-                palette::BLUE
-            )),
-        }
-        // Labels of points near the right edge go to their left.
-        let (lx, anchor) = if px > f.w - f.right - 90.0 {
-            (px - 10.0, "end")
-        } else {
-            (px + 10.0, "start")
-        };
-        if !label.is_empty() {
-            s.text(lx, cy + 4.0, anchor, &label);
-        }
+        degradation_point(&mut s, &f, &x, cy, m);
     }
     c.svg = s.finish();
     c
+}
+
+/// One KPI's marker (and, for a finding or a value past the axis, its
+/// label) on the degradation chart's row at `cy`.
+fn degradation_point(s: &mut Svg, f: &Frame, x: &Scale, cy: f64, m: &MetricComparison) {
+    let (d0, d1) = x.domain();
+    if !m.degradation_percent.is_finite() {
+        s.text(x.map(0.0) + 6.0, cy + 4.0, "start", "no data");
+        return;
+    }
+    let v = m.degradation_percent;
+    let px = x.map_clamped(v);
+    let off_axis = v < d0 || v > d1;
+    let mut label = if off_axis { pct(v) } else { String::new() };
+    match m.severity {
+        Some(sev) => {
+            let (shape, fill, letter) = severity_style(sev);
+            s.push(&marker(shape, px, cy, 5.5, fill));
+            label = format!("{letter} {}", pct(v));
+        }
+        None => s.push(&svg::hollow(px, cy, 3.5)),
+    }
+    // Labels of points near the right edge go to their left.
+    let (lx, anchor) = if px > f.w - f.right - 90.0 {
+        (px - 10.0, "end")
+    } else {
+        (px + 10.0, "start")
+    };
+    if !label.is_empty() {
+        s.text(lx, cy + 4.0, anchor, &label);
+    }
 }
 
 /// Share of the week's availability budget each service spent on the day,

@@ -360,6 +360,14 @@ pub fn marker(shape: Shape, cx: f64, cy: f64, r: f64, fill: &str) -> String {
     }
 }
 
+/// A small hollow circle: a point without a finding.
+pub fn hollow(cx: f64, cy: f64, r: f64) -> String {
+    format!(
+        r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="white" stroke="{}"/>"#,
+        palette::BLUE
+    )
+}
+
 /// A chart that has nothing to draw: the frame and the words "no data".
 pub fn no_data(id: &str, title: &str, f: &Frame) -> String {
     let mut svg = Svg::open(id, title, "No data to chart.", f);

@@ -176,10 +176,7 @@ pub fn kpi_week(id: &str, tr: &KpiTrend, ga: Option<f64>, t: &Thresholds) -> Cha
                 s.push(&marker(shape, px, py, 5.0, fill));
                 s.text(px, py - 9.0, "middle", letter);
             }
-            None => s.push(&format!(
-                r#"<circle cx="{px:.1}" cy="{py:.1}" r="2.5" fill="white" stroke="{}"/>"#,
-                palette::BLUE
-            )),
+            None => s.push(&svg::hollow(px, py, 2.5)),
         }
     }
     c.svg = s.finish();
