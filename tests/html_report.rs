@@ -298,6 +298,24 @@ fn check_page(browser: &Path, tmp: &Path, page: &Path, name: &str) {
     }
 }
 
+/// A scratch copy of the shared demo's data directory.
+fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    support::copy_tree(support::demo(), &data);
+    (dir, data)
+}
+
+/// Runs `tars ARGS --data-dir DATA` and expects it to succeed.
+fn tars_in(data: &Path, args: &[&str]) {
+    support::tars()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .assert()
+        .success();
+}
+
 #[test]
 fn html_reports_render_in_a_browser_without_fetching_anything() {
     let Some(browser) = chromium() else {
@@ -332,9 +350,7 @@ fn html_reports_render_in_a_browser_without_fetching_anything() {
 /// like markup is printed as text, never parsed as an element, on both pages.
 #[test]
 fn markup_in_a_service_name_is_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    support::copy_tree(support::demo(), &data);
+    let (_dir, data) = demo_copy();
     let hostile = "<img src=x onerror=alert(1)>";
     for (p, bytes) in support::snapshot(&data) {
         if p.extension().is_some_and(|e| e == "json") {
@@ -342,16 +358,8 @@ fn markup_in_a_service_name_is_escaped() {
             std::fs::write(&p, text.replace("checkout", hostile)).unwrap();
         }
     }
-    support::tars()
-        .args(["retro", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
-    support::tars()
-        .args(["health-report", "--day-number", "3", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
+    tars_in(&data, &["retro"]);
+    tars_in(&data, &["health-report", "--day-number", "3"]);
     for page in [
         "output/GA_7DAY_RETROSPECTIVE.html",
         "health/day_03_HEALTH.html",
@@ -368,13 +376,29 @@ fn markup_in_a_service_name_is_escaped() {
     }
 }
 
+/// The pages are rendered from the artifacts alone: `tars retro` and
+/// `tars health-report` rerun on the demo's artifacts write the same bytes.
+#[test]
+fn rerendering_the_pages_gives_the_same_bytes() {
+    let (_dir, data) = demo_copy();
+    let pages = [
+        "output/GA_7DAY_RETROSPECTIVE.html",
+        "health/day_04_HEALTH.html",
+    ];
+    let read = |p: &str| std::fs::read(data.join(p)).unwrap();
+    let before: Vec<Vec<u8>> = pages.iter().map(|p| read(p)).collect();
+    tars_in(&data, &["health-report", "--day-number", "4"]);
+    tars_in(&data, &["retro"]);
+    for (p, old) in pages.iter().zip(before) {
+        assert!(read(p) == old, "{p} changed on a rerun");
+    }
+}
+
 /// A week without health reports and anomaly events still gets its page;
 /// the charts with nothing to draw say so.
 #[test]
 fn missing_inputs_render_as_no_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    support::copy_tree(support::demo(), &data);
+    let (_dir, data) = demo_copy();
     for (p, _) in support::snapshot(&data) {
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if name.ends_with("_HEALTH.json")
@@ -384,11 +408,7 @@ fn missing_inputs_render_as_no_data() {
             std::fs::remove_file(&p).unwrap();
         }
     }
-    support::tars()
-        .args(["retro", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
+    tars_in(&data, &["retro"]);
     let html = std::fs::read_to_string(data.join("output/GA_7DAY_RETROSPECTIVE.html")).unwrap();
     let chart = |id: &str| {
         let i = html.find(&format!(" id=\"{id}\"")).expect(id);
