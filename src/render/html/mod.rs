@@ -260,3 +260,61 @@ pub fn render_health_html(
     };
     render("health.html", ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+
+    fn event(
+        incident: &str,
+        kpi: &str,
+        start_min: i64,
+        sev: Severity,
+        restart: bool,
+    ) -> AnomalyEvent {
+        let t0 = DateTime::<Utc>::from_timestamp(1_763_424_000, 0).unwrap();
+        let start = t0 + Duration::minutes(start_min);
+        AnomalyEvent {
+            id: format!("api/{kpi}/{start_min}"),
+            incident_id: incident.into(),
+            timestamp: start,
+            start,
+            end: start + Duration::minutes(10),
+            peak_time: start,
+            day_number: Some(0),
+            service: "api".into(),
+            kpi: kpi.into(),
+            unit: "ms".into(),
+            observed: 1.0,
+            expected: None,
+            band: None,
+            score: 0.9,
+            severity: sev,
+            duration_minutes: 10.0,
+            points: 10,
+            reason: "test".into(),
+            restart_at: restart.then_some(start),
+            explanation: String::new(),
+        }
+    }
+
+    #[test]
+    fn events_of_one_incident_become_one_bar() {
+        let evs = [
+            event("api/2", "error_rate", 60, Severity::Low, true),
+            event("api/1", "p99_latency_ms", 0, Severity::Medium, false),
+            event("api/1", "p95_latency_ms", 5, Severity::Critical, true),
+            event("api/2", "availability", 62, Severity::Low, true),
+        ];
+        let inc = incidents(&evs);
+        assert_eq!(inc.len(), 2);
+        let first = &inc[0];
+        assert_eq!(first.severity, Severity::Critical, "the worst signal");
+        assert_eq!(first.kpis, ["p99_latency_ms", "p95_latency_ms"]);
+        assert_eq!((first.end - first.start).num_minutes(), 15);
+        assert!(!first.restart, "one signal is not explained by a restart");
+        assert!(inc[1].restart, "every signal is");
+        assert!(incidents(&[]).is_empty());
+    }
+}
