@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::charts::{band_marker, cell, display_unit, draw_bands_y, kpi_decimals, pct, Chart};
 use super::svg::{self, marker, palette, severity_style, Frame, Scale, Svg};
 use crate::health::status_for;
-use crate::model::Severity;
+use crate::model::{BadDirection, Kpi, Severity};
 use crate::regression::KpiTrend;
 use tars_core::thresholds::Thresholds;
 
@@ -154,6 +154,7 @@ pub fn kpi_week(id: &str, tr: &KpiTrend, ga: Option<f64>, t: &Thresholds) -> Cha
             palette::GREY,
             Some("5 3"),
         );
+        draw_drift_levels(&mut s, &f, &y, g, tr.kpi, t);
     }
     svg::y_axis(&mut s, &f, &y, unit);
     svg::x_axis(
@@ -395,6 +396,39 @@ pub fn trend(id: &str, tr: &KpiTrend, limit: Option<f64>) -> Chart {
     c
 }
 
+/// Dotted lines at the medium, high and critical drift levels on the KPI's
+/// bad side of the GA value `g`, each labelled with its percentage; only
+/// those inside the chart's range (so the data keeps its scale) and clear of
+/// the previous one (so labels do not overprint).
+fn draw_drift_levels(s: &mut Svg, f: &Frame, y: &Scale, g: f64, kpi: Kpi, t: &Thresholds) {
+    let sign = match kpi.bad_direction() {
+        BadDirection::Increase => 1.0,
+        BadDirection::Decrease => -1.0,
+    };
+    let (lo, hi) = y.domain();
+    let mut last = y.map(g);
+    for pct in [t.drift_medium_pct, t.drift_high_pct, t.drift_critical_pct] {
+        let level = g + sign * g.abs() * pct / 100.0;
+        let py = y.map(level);
+        if level > lo && level < hi && (py - last).abs() >= 14.0 {
+            s.line(
+                (f.left, py),
+                (f.w - f.right, py),
+                palette::GREY,
+                Some("1 3"),
+            );
+            // Left, where the GA day sits at its baseline, below any label.
+            s.text(
+                f.left + 3.0,
+                py - 3.0,
+                "start",
+                &format!("{:+} %", sign * pct),
+            );
+            last = py;
+        }
+    }
+}
+
 /// A slope projected forward from the last observed day.
 struct Projection {
     /// The last day and its value.
@@ -549,6 +583,9 @@ mod tests {
         assert!(!c.svg.contains("NaN"));
         assert_eq!(c.rows[1][1], "no data");
         assert_eq!(c.rows[2][2], "+30.0 %");
+        // The drift levels inside the range are drawn, the one above it is not.
+        assert!(c.svg.contains(">+15 %</text>") && c.svg.contains(">+30 %</text>"));
+        assert!(!c.svg.contains(">+50 %</text>"));
         let empty = kpi_week("k", &leak(vec![], &[]), None, &t);
         assert!(empty.svg.contains("no data"));
     }
