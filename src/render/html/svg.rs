@@ -226,6 +226,13 @@ impl Svg {
         );
     }
 
+    /// A reference line across the plot area at pixel `py`, named at its
+    /// left end (a limit, a threshold: read without a legend).
+    pub fn hline(&mut self, f: &Frame, py: f64, stroke: &str, dash: Option<&str>, label: &str) {
+        self.line((f.left, py), (f.w - f.right, py), stroke, dash);
+        self.text(f.left + 4.0, py - 4.0, "start", label);
+    }
+
     pub fn finish(mut self) -> String {
         self.buf.push_str("</svg>");
         self.buf

@@ -70,17 +70,11 @@ pub fn health_week(id: &str, scores: &[(u32, f64)], t: &Thresholds) -> Chart {
     draw_bands_y(&mut s, &f, &y, t);
     svg::y_axis(&mut s, &f, &y, "health score (0-100)");
     svg::x_axis(&mut s, &f, &x, &day_ticks(1..=last), "release day");
-    let ry = y.map(t.health_rollback);
-    s.line(
-        (f.left, ry),
-        (f.w - f.right, ry),
+    s.hline(
+        &f,
+        y.map(t.health_rollback),
         palette::BLACK,
         Some("6 4"),
-    );
-    s.text(
-        f.left + 4.0,
-        ry - 4.0,
-        "start",
         &format!("rollback line {}", t.health_rollback),
     );
     let pts: Vec<(f64, f64)> = scores.iter().map(|(d, v)| (f64::from(*d), *v)).collect();
@@ -242,14 +236,13 @@ pub fn budget_week(id: &str, series: &[(String, Vec<(u32, f64)>)]) -> Chart {
     let mut s = Svg::open(id, title, &desc, &f);
     svg::y_axis(&mut s, &f, &y, "budget remaining (%)");
     svg::x_axis(&mut s, &f, &x, &day_ticks(0..=7), "release day");
-    let zero = y.map(0.0);
-    s.line(
-        (f.left, zero),
-        (f.w - f.right, zero),
+    s.hline(
+        &f,
+        y.map(0.0),
         palette::VERMILLION,
         Some("6 3"),
+        "exhausted (0 %)",
     );
-    s.text(f.left + 4.0, zero - 4.0, "start", "exhausted (0 %)");
     let shapes = [
         svg::Shape::Circle,
         svg::Shape::Square,
@@ -411,17 +404,12 @@ fn draw_drift_levels(s: &mut Svg, f: &Frame, y: &Scale, g: f64, kpi: Kpi, t: &Th
         let level = g + sign * g.abs() * pct / 100.0;
         let py = y.map(level);
         if level > lo && level < hi && (py - last).abs() >= 14.0 {
-            s.line(
-                (f.left, py),
-                (f.w - f.right, py),
+            // Named at the left, where the GA day sits at its baseline.
+            s.hline(
+                f,
+                py,
                 palette::GREY,
                 Some("1 3"),
-            );
-            // Left, where the GA day sits at its baseline, below any label.
-            s.text(
-                f.left + 3.0,
-                py - 3.0,
-                "start",
                 &format!("{:+} %", sign * pct),
             );
             last = py;
@@ -473,18 +461,8 @@ fn draw_projection(s: &mut Svg, f: &Frame, (x, y): (&Scale, &Scale), p: &Project
         Some("6 3"),
     );
     if let Some((l, d)) = p.limit {
-        s.line(
-            (f.left, y.map(l)),
-            (f.w - f.right, y.map(l)),
-            palette::BLACK,
-            None,
-        );
-        s.text(
-            f.left + 4.0,
-            y.map(l) - 4.0,
-            "start",
-            &format!("limit {} {unit}", cell(l, 0)),
-        );
+        let label = format!("limit {} {unit}", cell(l, 0));
+        s.hline(f, y.map(l), palette::BLACK, None, &label);
         let cross = ld + d;
         if cross <= horizon {
             s.push(&marker(
