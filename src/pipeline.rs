@@ -513,7 +513,7 @@ pub fn run_retro(
     io::write_json(&json_path, &r)?;
     io::write_atomic(&md_path, md.as_bytes())?;
     // A fixed name next to the Markdown, so callers find it without a new
-    // return value (the CLI prints it from layout::RETRO_HTML).
+    // return value (`tars demo` prints it from layout::RETRO_HTML).
     io::write_atomic(&out_dir.join(layout::RETRO_HTML), html.as_bytes())?;
     Ok((md_path, json_path, r))
 }

@@ -188,7 +188,7 @@ fn degradation_point(s: &mut Svg, f: &Frame, x: &Scale, cy: f64, m: &MetricCompa
         }
         None => s.push(&svg::hollow(px, cy, 3.5)),
     }
-    // Labels of points near the right edge go to their left.
+    // Near the right edge a label goes left of its point, to stay on the chart.
     let (lx, anchor) = if px > f.w - f.right - 90.0 {
         (px - 10.0, "end")
     } else {
