@@ -36,6 +36,7 @@ pub mod layout {
     pub const OUTPUT_DIR: &str = "output";
     pub const RETRO_MD: &str = "GA_7DAY_RETROSPECTIVE.md";
     pub const RETRO_JSON: &str = "GA_7DAY_RETROSPECTIVE.json";
+    pub const RETRO_HTML: &str = "GA_7DAY_RETROSPECTIVE.html";
 
     pub fn day_summary(day: u32) -> String {
         format!("day_{day:02}_summary.json")
@@ -352,6 +353,13 @@ pub fn run_health(
     );
     let report = health::health_report(&summary, &today, previous, meta, &cfg.thresholds, &English);
     io::write_json(out_file, &report)?;
+    // The page sits next to the JSON (day_NN_HEALTH.html), never over it.
+    let html_path = out_file.with_extension("html");
+    if html_path != out_file {
+        let html =
+            crate::render::html::render_health_html(&report, &summary, &today, &cfg.thresholds)?;
+        io::write_atomic(&html_path, html.as_bytes())?;
+    }
     Ok((out_file.to_path_buf(), report))
 }
 
@@ -493,24 +501,24 @@ pub fn run_retro(
         window,
         stamp(&ga.meta.source, &window),
     );
-    let r = retro::retrospective(
-        &RetroInputs {
-            ga: &ga,
-            days: &day_list,
-            health: &health,
-            events: &events,
-            regression: &regression,
-            objectives: &cfg.slo,
-        },
-        meta,
-        &cfg.thresholds,
-        &English,
-    );
+    let retro_inputs = RetroInputs {
+        ga: &ga,
+        days: &day_list,
+        health: &health,
+        events: &events,
+        regression: &regression,
+        objectives: &cfg.slo,
+    };
+    let r = retro::retrospective(&retro_inputs, meta, &cfg.thresholds, &English);
     let md = crate::render::render_markdown(&r)?;
+    let html = crate::render::html::render_retro_html(&r, &retro_inputs, &cfg.thresholds)?;
     let md_path = out_dir.join(layout::RETRO_MD);
     let json_path = out_dir.join(layout::RETRO_JSON);
     io::write_json(&json_path, &r)?;
     io::write_atomic(&md_path, md.as_bytes())?;
+    // A fixed name next to the Markdown, so callers find it without a new
+    // return value (`tars demo` prints it from layout::RETRO_HTML).
+    io::write_atomic(&out_dir.join(layout::RETRO_HTML), html.as_bytes())?;
     Ok((md_path, json_path, r))
 }
 
@@ -537,6 +545,8 @@ pub struct DemoOutcome {
     pub verdict: String,
     pub report_md: PathBuf,
     pub report_json: PathBuf,
+    /// The self-contained HTML page of the retrospective.
+    pub report_html: PathBuf,
 }
 
 /// Runs every stage for days 0-7 on `source` into `data_dir`, in the order
@@ -599,7 +609,8 @@ pub fn run_all(
         &reg_path,
         cfg,
     )?;
-    let (md, json, r) = run_retro(data_dir, &data_dir.join(layout::OUTPUT_DIR), cfg)?;
+    let out_dir = data_dir.join(layout::OUTPUT_DIR);
+    let (md, json, r) = run_retro(data_dir, &out_dir, cfg)?;
     Ok(DemoOutcome {
         days,
         anomaly_incidents: events::incident_count(
@@ -611,5 +622,6 @@ pub fn run_all(
         verdict: crate::model::serde_name(&r.executive_summary.verdict),
         report_md: md,
         report_json: json,
+        report_html: out_dir.join(layout::RETRO_HTML),
     })
 }

@@ -107,6 +107,7 @@ pub(super) fn health_report(a: HealthArgs, color: ColorChoice) -> Result<()> {
             json!({
                 "command": "health-report",
                 "artifact": path,
+                "html": path.with_extension("html"),
                 "day_number": h.day_number,
                 "health_score": h.health_score,
                 "status": h.status,
@@ -157,13 +158,14 @@ pub(super) fn retro(a: RetroArgs, color: ColorChoice) -> Result<()> {
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
     let (md, json_path, r) = pipeline::run_retro(&a.common.data_dir, &dir, &cfg)?;
+    let html = dir.join(layout::RETRO_HTML);
     let e = &r.executive_summary;
     out.summary(
-        |t| terminal::retro(t, &md, &json_path, &r),
+        |t| terminal::retro(t, [&md, &json_path, &html], &r),
         || {
             json!({
                 "command": "retro",
-                "artifacts": { "markdown": md, "json": json_path },
+                "artifacts": { "markdown": md, "json": json_path, "html": html },
                 "verdict": e.verdict,
                 "headline": e.headline,
                 "average_health": e.average_health,
@@ -219,7 +221,7 @@ pub(super) fn demo(a: DemoArgs, color: ColorChoice) -> Result<()> {
                 "anomaly_incidents": o.anomaly_incidents,
                 "regressions": o.regressions,
                 "verdict": o.verdict,
-                "artifacts": { "markdown": o.report_md, "json": o.report_json },
+                "artifacts": { "markdown": o.report_md, "json": o.report_json, "html": o.report_html },
             })
         },
     )

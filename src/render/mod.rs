@@ -1,5 +1,6 @@
 //! Renderers: each turns one report value into one format.
 
+pub mod html;
 pub mod markdown;
 pub mod words;
 

@@ -155,11 +155,12 @@ pub fn stability(t: &Term, path: &Path, s: &StabilitySummary) -> String {
 pub fn health(t: &Term, path: &Path, h: &HealthReport) -> String {
     let status = serde_name(&h.status);
     format!(
-        "Day {} health {:.1} ({}) written to {}: {} degradation(s), rollback recommended: {}.\n",
+        "Day {} health {:.1} ({}) written to {} and {}: {} degradation(s), rollback recommended: {}.\n",
         h.day_number,
         h.health_score,
         t.paint(&status, tone_of(&status)),
         path.display(),
+        path.with_extension("html").display(),
         h.degradations.len(),
         t.yes_no(h.rollback_recommendation.recommended)
     )
@@ -179,14 +180,15 @@ pub fn regression(t: &Term, path: &Path, r: &RegressionSummary) -> String {
     out
 }
 
-pub fn retro(t: &Term, md: &Path, json: &Path, r: &Retrospective) -> String {
+pub fn retro(t: &Term, files: [&Path; 3], r: &Retrospective) -> String {
     let verdict = serde_name(&r.executive_summary.verdict);
     format!(
-        "{} {}\nRetrospective: {} and {}\n",
+        "{} {}\nRetrospective: {}, {} and {}\n",
         t.paint(&verdict.to_uppercase(), tone_of(&verdict)),
         r.executive_summary.headline,
-        md.display(),
-        json.display()
+        files[0].display(),
+        files[1].display(),
+        files[2].display()
     )
 }
 
@@ -231,10 +233,11 @@ pub fn demo(t: &Term, title: &str, o: &DemoOutcome, data_dir: &Path) -> String {
         ]);
     }
     format!(
-        "{title}:\n{table}\n{} anomaly incident(s), {} regression(s) on day 7; verdict: {}.\nReport: {}\n        {}\nAll artifacts under {}.\n",
+        "{title}:\n{table}\n{} anomaly incident(s), {} regression(s) on day 7; verdict: {}.\nReport: {}\n        {}\n        {}\nAll artifacts under {}.\n",
         o.anomaly_incidents,
         o.regressions,
         t.paint(&o.verdict.to_uppercase(), tone_of(&o.verdict)),
+        o.report_html.display(),
         o.report_md.display(),
         o.report_json.display(),
         data_dir.display(),
