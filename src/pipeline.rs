@@ -18,6 +18,7 @@ use crate::model::{ArtifactMeta, Window};
 use crate::regression::{self, RegressionSummary};
 use crate::retro::{self, RetroInputs, Retrospective};
 use crate::source::MetricsSource;
+use tars_core::redact::{redact, same_source};
 
 /// File names of the seeds' data layout.
 pub mod layout {
@@ -128,14 +129,14 @@ pub fn check_same_source(
     baseline: &GaKpiSummary,
     source: &str,
 ) -> Result<()> {
-    if baseline.meta.source == source {
+    if same_source(&baseline.meta.source, source) {
         return Ok(());
     }
     Err(Error::bad(
         baseline_path,
         format!(
             "captured from '{}' but this run reads '{source}': a day compared with another source's baseline means nothing (re-run tars ga-kpi against '{source}', or pass the matching --source/--prometheus-url)",
-            baseline.meta.source
+            redact(&baseline.meta.source)
         ),
     ))
 }
@@ -230,7 +231,9 @@ fn previous_days(dir: &Path, ga: &GaKpiSummary, day: u32) -> Vec<StabilitySummar
         .filter_map(|d| layout::find_day(dir, d, "summary.json"))
         .filter_map(|p| io::read_json::<StabilitySummary>(&p, "stability summary").ok())
         .filter(|s| {
-            s.ga_timestamp == ga.ga_timestamp && s.meta.source == ga.meta.source && !s.meta.partial
+            s.ga_timestamp == ga.ga_timestamp
+                && same_source(&s.meta.source, &ga.meta.source)
+                && !s.meta.partial
         })
         .collect()
 }
@@ -386,12 +389,13 @@ fn check_same_release(ga: &GaKpiSummary, days: &[(PathBuf, StabilitySummary)]) -
                 ),
             ));
         }
-        if d.meta.source != ga.meta.source {
+        if !same_source(&d.meta.source, &ga.meta.source) {
             return Err(Error::bad(
                 p,
                 format!(
                     "was computed from '{}' but the baseline from '{}'",
-                    d.meta.source, ga.meta.source
+                    redact(&d.meta.source),
+                    redact(&ga.meta.source)
                 ),
             ));
         }

@@ -381,7 +381,7 @@ fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<D
 }
 
 fn say(msg: impl AsRef<str>) {
-    eprintln!("{}", msg.as_ref());
+    eprintln!("{}", tars_core::redact::redact(msg.as_ref()));
 }
 
 /// Runs a parsed command.
@@ -690,7 +690,11 @@ pub fn run(alias: Option<&str>) -> i32 {
     match execute(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{name}: error: {e}");
+            // Last line of defence: no message leaves with a secret in it.
+            eprintln!(
+                "{name}: error: {}",
+                tars_core::redact::redact(&e.to_string())
+            );
             e.exit_code().code()
         }
     }

@@ -13,6 +13,7 @@ mod error;
 pub mod events;
 pub mod health;
 pub mod model;
+pub mod redact;
 pub mod regression;
 pub mod retro;
 pub mod slo;

@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Connection, PromConfig};
+use tars_core::redact::redact;
 use tars_core::source::SourceError;
 
 /// One HTTP answer, kept raw so that it can be recorded verbatim.
@@ -80,15 +81,18 @@ fn non_empty_env(name: &str) -> Option<String> {
 impl Transport {
     pub fn live(url: &str, args: &Connection, cfg: &PromConfig) -> Result<Transport, SourceError> {
         let trimmed = url.trim().trim_end_matches('/');
+        // Artifacts, recordings and messages only ever see the redacted URL;
+        // it still names scheme, host, port and path, so sources compare.
+        let shown = redact(trimmed);
         let mut base = url::Url::parse(&format!("{trimmed}/"))
-            .map_err(|e| SourceError::Config(format!("--prometheus-url {url}: {e}")))?;
+            .map_err(|e| SourceError::Config(format!("--prometheus-url {shown}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(SourceError::Config(format!(
-                "--prometheus-url {url}: only http and https are supported"
+                "--prometheus-url {shown}: only http and https are supported"
             )));
         }
         base.set_query(None);
-        let describe = format!("prometheus:{trimmed}");
+        let describe = format!("prometheus:{shown}");
 
         let auth = if let Some(user) = &args.basic_auth_user {
             let pw = match &args.basic_auth_password_file {
@@ -112,13 +116,14 @@ impl Transport {
 
         let mut headers = HeaderMap::new();
         for h in &args.headers {
+            let shown = redact(h);
             let (k, v) = h.split_once(':').ok_or_else(|| {
-                SourceError::Config(format!("--header {h:?}: expected 'NAME: VALUE'"))
+                SourceError::Config(format!("--header {shown:?}: expected 'NAME: VALUE'"))
             })?;
             let name = HeaderName::from_bytes(k.trim().as_bytes())
-                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+                .map_err(|e| SourceError::Config(format!("--header {shown:?}: {e}")))?;
             let value = HeaderValue::from_str(v.trim())
-                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+                .map_err(|e| SourceError::Config(format!("--header {shown:?}: {e}")))?;
             headers.append(name, value);
         }
 
@@ -187,7 +192,8 @@ impl Transport {
             // pipeline stamp artifacts with the window, so replays are
             // byte-identical.
             describe: format!("file:{}", dir.display()),
-            recorded: src.source,
+            // Recordings made before redaction may still hold a password.
+            recorded: redact(&src.source),
         })
     }
 
@@ -347,9 +353,16 @@ fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std
             .collect(),
         status: reply.status,
     };
-    std::fs::write(dir.join(format!("{key}.body")), &reply.body)?;
-    let text = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join(format!("{key}.json")), text)
+    // A recording is meant to be shared: a server echoing a token in an answer
+    // must not put it on disk. Redaction keeps JSON valid (it only shortens
+    // string contents), so replay still parses what was recorded.
+    let body = match std::str::from_utf8(&reply.body) {
+        Ok(text) => Bytes::from(redact(text)),
+        Err(_) => reply.body.clone(),
+    };
+    std::fs::write(dir.join(format!("{key}.body")), &body)?;
+    let text = serde_json::to_string_pretty(&meta).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join(format!("{key}.json")), redact(&text))
 }
 
 /// An error and its causes on one line, without the URL reqwest prepends
@@ -371,7 +384,7 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     one_line(&parts.join(": "))
 }
 
-/// A server's message as one bounded line.
+/// A server's message as one bounded line, secrets masked.
 pub(crate) fn one_line(s: &str) -> String {
-    tars_core::text::one_line(s, 400)
+    tars_core::text::one_line(&redact(s), 400)
 }

@@ -1,0 +1,145 @@
+//! Issue 17, "reliability you can lean on": secrets kept out of every file and
+//! message, merges that keep other series, safe and bounded files, bounded
+//! Prometheus answers. Servers here are loopback fakes; no backend needed.
+
+#[path = "support/prom/mod.rs"]
+mod prom_support;
+
+#[path = "support/cli/mod.rs"]
+mod cli_support;
+
+use std::path::Path;
+
+use cli_support::tars;
+use prom_support::{fake_server, response, serve, Misbehave};
+
+/// Every secret the fake server echoes or the URL carries.
+const SECRETS: [&str; 4] = [
+    "pw-S3CRET",
+    "abcdefgh123456",
+    "T1/B2/SLACKSECRET",
+    "ghp_GHSECRET99",
+];
+
+const LEAK: &str = "Bearer abcdefgh123456 via https://hooks.slack.com/services/T1/B2/SLACKSECRET \
+                    with ghp_GHSECRET99";
+
+/// A healthy server for GA day 2025-06-02 whose every answer carries a
+/// warning quoting secrets: a vector for instant queries, a matrix of one
+/// point per 15 minutes for range queries.
+fn echoing_server() -> String {
+    serve(|head| {
+        let result = if head.contains("/query_range") {
+            let points: Vec<String> = (1_748_822_400..=1_748_908_800)
+                .step_by(900)
+                .map(|t| format!(r#"[{t},"0.5"]"#))
+                .collect();
+            format!(
+                r#""matrix","result":[{{"metric":{{"service":"api"}},"values":[{}]}}]"#,
+                points.join(",")
+            )
+        } else {
+            r#""vector","result":[{"metric":{"service":"api"},"value":[1748908800,"0.5"]}]"#
+                .to_string()
+        };
+        let body = format!(
+            r#"{{"status":"success","warnings":["{LEAK}"],"data":{{"resultType":{result}}}}}"#
+        );
+        response(200, "", &body)
+    })
+}
+
+/// The URL of `server` with a password in it.
+fn with_password(url: &str) -> String {
+    url.replacen("http://", "http://alice:pw-S3CRET@", 1)
+}
+
+/// Every file under `dir` whose bytes contain one of the secrets.
+fn leaks_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).to_string();
+            for s in SECRETS.iter().filter(|s| text.contains(*s)) {
+                out.push(format!("{} holds {s}", p.display()));
+            }
+        }
+    }
+    out
+}
+
+fn ga_kpi(url: &str, dir: &Path) -> std::process::Output {
+    tars()
+        .args(["ga-kpi", "--ga-timestamp", "2025-06-02T00:00:00Z"])
+        .args(["--prometheus-url", url])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--record")
+        .arg(dir.join("rec"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn secrets_reach_no_artifact_recording_or_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = echoing_server();
+    let out = ga_kpi(&with_password(&ok), dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let artifact = dir.path().join("data/ga_kpis/ga_kpi_summary.json");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&artifact).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("no artifact ({e}); stderr: {stderr}"));
+    let port = ok.rsplit(':').next().unwrap();
+    assert_eq!(
+        json["source"],
+        format!("prometheus:http://alice:***@127.0.0.1:{port}"),
+        "the source still names scheme, host and port"
+    );
+    assert!(
+        json.to_string().contains("hooks.slack.com/services/***"),
+        "the server's warning is kept, masked: {json}"
+    );
+
+    let body = format!(r#"{{"status":"error","errorType":"bad_data","error":"{LEAK}"}}"#);
+    let bad = fake_server(vec![Misbehave::Reply(400, body)]);
+    let failed = ga_kpi(&with_password(&bad.url), &dir.path().join("second"));
+    let err = String::from_utf8_lossy(&failed.stderr).to_string();
+    assert!(!failed.status.success());
+    assert!(
+        err.contains("ghp_***") && err.contains("Bearer ***"),
+        "{err}"
+    );
+
+    let check = tars()
+        .args(["kpi", "check", "--prometheus-url", &with_password(&bad.url)])
+        .output()
+        .unwrap();
+    let check = format!(
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        check.contains("ERROR") && check.contains("ghp_***"),
+        "{check}"
+    );
+
+    let mut leaks = leaks_under(dir.path());
+    for (what, text) in [
+        ("stderr", &stderr),
+        ("failing stderr", &err),
+        ("kpi check", &check),
+    ] {
+        for s in SECRETS.iter().filter(|s| text.contains(*s)) {
+            leaks.push(format!("{what} holds {s}: {text}"));
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
+}
