@@ -143,3 +143,59 @@ fn secrets_reach_no_artifact_recording_or_message() {
     }
     assert!(leaks.is_empty(), "{leaks:#?}");
 }
+
+/// One stored event of `service`/`kpi` starting at unix second `start`.
+fn stored_event(service: &str, kpi: &str, start: i64) -> serde_json::Value {
+    let t = chrono::DateTime::from_timestamp(start, 0)
+        .unwrap()
+        .to_rfc3339();
+    serde_json::json!({
+        "id": format!("{service}/{kpi}/{start}"), "incident_id": format!("{service}/{start}"),
+        "timestamp": t, "start": t, "end": t, "peak_time": t, "day_number": null,
+        "service": service, "kpi": kpi, "unit": "", "observed": 1.0, "expected": null,
+        "band": null, "score": 0.9, "severity": "high", "duration_minutes": 1.0,
+        "points": 1, "reason": "test", "explanation": "stored by an earlier run"
+    })
+}
+
+#[test]
+fn an_input_run_replaces_only_the_series_it_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = 1_748_822_400_i64;
+    let values: Vec<String> = (0..120)
+        .map(|i| format!(r#"[{},"1"]"#, t0 + 60 * i))
+        .collect();
+    let export = dir.path().join("export.json");
+    std::fs::write(
+        &export,
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[
+            {{"metric":{{"service":"api"}},"values":[{}]}}]}}}}"#,
+            values.join(",")
+        ),
+    )
+    .unwrap();
+    let events = dir.path().join("events.json");
+    let stored = [
+        stored_event("api", "value", t0 + 600),
+        stored_event("db", "value", t0 + 600),
+        stored_event("api", "p99_latency_ms", t0 + 1200),
+    ];
+    std::fs::write(&events, serde_json::to_vec(&stored).unwrap()).unwrap();
+    let out = tars()
+        .args(["anomaly-detector", "--once", "--input"])
+        .arg(&export)
+        .arg("--output-file")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let after: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&events).unwrap()).unwrap();
+    let ids: Vec<&str> = after.iter().filter_map(|e| e["id"].as_str()).collect();
+    let want_kept = [
+        format!("db/value/{}", t0 + 600),
+        format!("api/p99_latency_ms/{}", t0 + 1200),
+    ];
+    assert_eq!(ids, want_kept, "a flat api series replaces api/value only");
+}
