@@ -508,8 +508,9 @@ pub fn run_retro(
     let md = crate::render::render_markdown(&r)?;
     let md_path = out_dir.join(layout::RETRO_MD);
     let json_path = out_dir.join(layout::RETRO_JSON);
-    io::write_json(&json_path, &r)?;
-    io::write_atomic(&md_path, md.as_bytes())?;
+    // One set: a failure leaves the old JSON and Markdown together.
+    let json = io::json_bytes(&json_path, &r)?;
+    io::write_set(&[(&json_path, &json), (&md_path, md.as_bytes())])?;
     Ok((md_path, json_path, r))
 }
 

@@ -199,3 +199,39 @@ fn an_input_run_replaces_only_the_series_it_analysed() {
     ];
     assert_eq!(ids, want_kept, "a flat api series replaces api/value only");
 }
+
+#[test]
+fn a_retrospective_that_cannot_be_written_leaves_the_old_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    cli_support::copy_tree(cli_support::demo(), &data);
+    let out = dir.path().join("reports");
+    let retro = |out: &Path| {
+        tars()
+            .args(["retro", "--auto", "--data-dir"])
+            .arg(&data)
+            .arg("--output-dir")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    assert!(retro(&out).status.success());
+    let json = out.join("GA_7DAY_RETROSPECTIVE.json");
+    // Made unwritable after the JSON's turn: the JSON must be put back.
+    let md = out.join("GA_7DAY_RETROSPECTIVE.md");
+    std::fs::remove_file(&md).unwrap();
+    std::fs::create_dir_all(md.join("blocker")).unwrap();
+    std::fs::write(&json, b"{\"marker\": 1}\n").unwrap();
+    let before_marker = std::fs::read(&json).unwrap();
+    let failed = retro(&out);
+    assert!(!failed.status.success(), "{failed:?}");
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("GA_7DAY_RETROSPECTIVE.md"), "{err}");
+    assert_eq!(std::fs::read(&json).unwrap(), before_marker);
+    let stray: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

@@ -159,7 +159,7 @@ impl Transport {
                 source: describe.clone(),
             })
             .unwrap_or_default();
-            std::fs::write(dir.join(SOURCE_FILE), meta)
+            write_atomic(dir, SOURCE_FILE, &meta)
                 .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
         }
 
@@ -360,9 +360,20 @@ fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std
         Ok(text) => Bytes::from(redact(text)),
         Err(_) => reply.body.clone(),
     };
-    std::fs::write(dir.join(format!("{key}.body")), &body)?;
+    write_atomic(dir, &format!("{key}.body"), &body)?;
     let text = serde_json::to_string_pretty(&meta).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join(format!("{key}.json")), redact(&text))
+    write_atomic(dir, &format!("{key}.json"), redact(&text).as_bytes())
+}
+
+/// Writes `dir/name` through a fresh temp file (`O_EXCL`, random name) and a
+/// rename: a replay never reads half an answer, and a planted link at the
+/// name is replaced, not written through.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp."))
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(dir.join(name)).map(drop).map_err(|e| e.error)
 }
 
 /// An error and its causes on one line, without the URL reqwest prepends
