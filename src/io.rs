@@ -1,7 +1,7 @@
 //! Artifact files: atomic writes, locked appends and strict reads.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -216,16 +216,7 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Missing {
-                path: path.to_path_buf(),
-                hint: format!(" (expected {what})"),
-            })
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    };
+    let bytes = read_bounded(path, what)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::bad(path, format!("file is empty (expected {what})")));
     }
@@ -243,6 +234,66 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
         }
     }
     serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+}
+
+/// Largest input file read, bytes, unless `TARS_MAX_INPUT_BYTES` says
+/// otherwise: far above any artifact of a real release, far below memory.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+fn max_input_bytes() -> Result<u64> {
+    match std::env::var("TARS_MAX_INPUT_BYTES") {
+        Err(_) => Ok(MAX_INPUT_BYTES),
+        Ok(v) if v.trim().is_empty() => Ok(MAX_INPUT_BYTES),
+        Ok(v) => v.trim().parse().map_err(|_| {
+            Error::Usage(format!(
+                "TARS_MAX_INPUT_BYTES must be a number of bytes, got {:?}",
+                v
+            ))
+        }),
+    }
+}
+
+/// The bytes of an input file (`what` it should be, for messages). Only a
+/// regular file up to the size limit is read: a FIFO would hang the run and
+/// `/dev/zero` would fill memory, so both are refused before reading.
+pub fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Missing {
+                path: path.to_path_buf(),
+                hint: format!(" (expected {what})"),
+            })
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(Error::bad(path, format!("{kind} (expected {what})")));
+    }
+    let max = max_input_bytes()?;
+    let too_big = |len: u64| {
+        Error::bad(
+            path,
+            format!("{len} bytes, over the limit of {max} (TARS_MAX_INPUT_BYTES)"),
+        )
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    // It may have grown since it was measured.
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -343,6 +394,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("out: is a file, not a directory"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_fifos_and_huge_files_are_refused_before_reading() {
+        let err = |p: &Path| read_json::<serde_json::Value>(p, "thing").unwrap_err();
+        let zero = err(Path::new("/dev/zero")).to_string();
+        assert_eq!(zero, "/dev/zero: not a regular file (expected thing)");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Opening it would block forever: it must not be opened.
+            assert!(err(&fifo).to_string().contains("fifo: not a regular file"));
+        }
+        let big = dir.path().join("big.json");
+        File::create(&big)
+            .unwrap()
+            .set_len(MAX_INPUT_BYTES + 1)
+            .unwrap();
+        let msg = err(&big).to_string();
+        assert!(
+            msg.contains("big.json: 67108865 bytes, over the limit"),
+            "{msg}"
+        );
+        assert_eq!(msg.lines().count(), 1);
     }
 
     #[test]

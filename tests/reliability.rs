@@ -235,3 +235,38 @@ fn a_retrospective_that_cannot_be_written_leaves_the_old_pair() {
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_device_or_fifo_as_baseline_is_one_line_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("baseline.fifo");
+    let mut inputs = vec![std::path::PathBuf::from("/dev/zero")];
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        inputs.push(fifo);
+    }
+    for input in inputs {
+        let started = std::time::Instant::now();
+        let out = tars()
+            .args(["stability-monitor", "--day-number", "1", "--source", "sim"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--ga-baseline")
+            .arg(&input)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{}: not a regular file", input.display())),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+}

@@ -34,17 +34,36 @@ pub(crate) enum Auth {
     Basic(String, String),
 }
 
+/// A server reached over HTTP.
+pub(crate) struct Live {
+    client: reqwest::Client,
+    base: url::Url,
+    describe: String,
+    auth: Auth,
+    retries: u32,
+    backoff: Duration,
+    timeout: Duration,
+    record: Option<PathBuf>,
+    /// Largest answer body accepted (after decompression), bytes.
+    max_body: u64,
+    /// Longest `Retry-After` waited for.
+    retry_after_cap: Duration,
+}
+
+/// One HTTP answer and how long the server asked us to wait before another.
+struct Answer {
+    reply: Reply,
+    retry_after: Option<Duration>,
+}
+
+/// Why one attempt got no usable answer.
+enum Fail {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
 pub(crate) enum Transport {
-    Live {
-        client: reqwest::Client,
-        base: url::Url,
-        describe: String,
-        auth: Auth,
-        retries: u32,
-        backoff: Duration,
-        timeout: Duration,
-        record: Option<PathBuf>,
-    },
+    Live(Box<Live>),
     Replay {
         dir: PathBuf,
         describe: String,
@@ -163,7 +182,7 @@ impl Transport {
                 .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
         }
 
-        Ok(Transport::Live {
+        Ok(Transport::Live(Box::new(Live {
             client,
             base,
             describe,
@@ -172,7 +191,9 @@ impl Transport {
             backoff: Duration::from_millis(cfg.retry_backoff_ms),
             timeout,
             record: args.record.clone(),
-        })
+            max_body: cfg.max_response_bytes,
+            retry_after_cap: Duration::from_secs(cfg.max_retry_after_secs),
+        })))
     }
 
     pub fn replay(dir: &Path) -> Result<Transport, SourceError> {
@@ -201,89 +222,21 @@ impl Transport {
     pub fn recorded_from(&self) -> Option<&str> {
         match self {
             Transport::Replay { recorded, .. } => Some(recorded),
-            Transport::Live { .. } => None,
+            Transport::Live(_) => None,
         }
     }
 
     pub fn describe(&self) -> &str {
         match self {
-            Transport::Live { describe, .. } | Transport::Replay { describe, .. } => describe,
+            Transport::Live(live) => &live.describe,
+            Transport::Replay { describe, .. } => describe,
         }
     }
 
     /// GET `path` (relative to the API root, e.g. `api/v1/query`).
     pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
         match self {
-            Transport::Live {
-                client,
-                base,
-                auth,
-                retries,
-                backoff,
-                timeout,
-                record,
-                ..
-            } => {
-                let url = base
-                    .join(path)
-                    .map_err(|e| GetError::Request(e.to_string()))?;
-                let mut delay = *backoff;
-                let mut attempt = 0;
-                let reply = loop {
-                    let mut req = client.get(url.clone()).query(params);
-                    req = match auth {
-                        Auth::None => req,
-                        Auth::Bearer(t) => req.bearer_auth(t),
-                        Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
-                    };
-                    let outcome = match req.send().await {
-                        Ok(resp) => {
-                            let status = resp.status().as_u16();
-                            match resp.bytes().await {
-                                Ok(body) => Ok(Reply { status, body }),
-                                Err(e) => Err(e),
-                            }
-                        }
-                        Err(e) => Err(e),
-                    };
-                    // Only failures that a second try can fix are retried:
-                    // a 4xx or a timeout would just fail (or hang) again.
-                    let retry = match &outcome {
-                        Ok(r) => r.status >= 500,
-                        Err(e) => e.is_connect(),
-                    };
-                    if retry && attempt < *retries {
-                        attempt += 1;
-                        tokio::time::sleep(delay).await;
-                        delay = delay.saturating_mul(2);
-                        continue;
-                    }
-                    match outcome {
-                        Ok(r) => break r,
-                        Err(e) if e.is_timeout() => {
-                            return Err(GetError::Request(format!(
-                                "timed out after {}s (--query-timeout-secs)",
-                                timeout.as_secs()
-                            )))
-                        }
-                        Err(e) => {
-                            let tries = if attempt > 0 {
-                                format!(" (after {} attempts)", attempt + 1)
-                            } else {
-                                String::new()
-                            };
-                            return Err(GetError::Request(format!("{}{tries}", chain(&e))));
-                        }
-                    }
-                };
-                if let Some(dir) = record {
-                    save(dir, path, params, &reply).map_err(|e| GetError::Replay {
-                        path: dir.display().to_string(),
-                        msg: format!("cannot record: {e}"),
-                    })?;
-                }
-                Ok(reply)
-            }
+            Transport::Live(live) => live.get(path, params).await,
             Transport::Replay { dir, .. } => {
                 let key = key(path, params);
                 let meta_path = dir.join(format!("{key}.json"));
@@ -313,6 +266,148 @@ impl Transport {
             }
         }
     }
+}
+
+impl Live {
+    async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| GetError::Request(e.to_string()))?;
+        let mut delay = self.backoff;
+        let mut attempt = 0;
+        let reply = loop {
+            let outcome = self.send(&url, params).await;
+            if attempt < self.retries {
+                if let Some(wait) = self.retry_wait(&outcome, delay) {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                    delay = delay.saturating_mul(2);
+                    continue;
+                }
+            }
+            match outcome {
+                Ok(a) => break a.reply,
+                Err(fail) => return Err(GetError::Request(self.failure(fail, attempt))),
+            }
+        };
+        if let Some(dir) = &self.record {
+            save(dir, path, params, &reply).map_err(|e| GetError::Replay {
+                path: dir.display().to_string(),
+                msg: format!("cannot record: {e}"),
+            })?;
+        }
+        Ok(reply)
+    }
+
+    async fn send(&self, url: &url::Url, params: &[(&str, String)]) -> Result<Answer, Fail> {
+        let req = self.client.get(url.clone()).query(params);
+        let req = match &self.auth {
+            Auth::None => req,
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+        };
+        let resp = req.send().await.map_err(Fail::Http)?;
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(resp.headers());
+        let body = read_limited(resp, self.max_body).await?;
+        Ok(Answer {
+            reply: Reply { status, body },
+            retry_after,
+        })
+    }
+
+    /// How long to wait before another try, or `None` when another try
+    /// cannot help: a 4xx, a timeout (it would hang again), a TLS or
+    /// certificate error (it would fail again), an oversized answer.
+    fn retry_wait(&self, outcome: &Result<Answer, Fail>, backoff: Duration) -> Option<Duration> {
+        match outcome {
+            Ok(a) if matches!(a.reply.status, 429 | 503) => Some(
+                a.retry_after
+                    .map_or(backoff, |asked| asked.min(self.retry_after_cap)),
+            ),
+            Ok(a) => (a.reply.status >= 500).then_some(backoff),
+            Err(Fail::Http(e)) => (e.is_connect() && !is_tls(e)).then_some(backoff),
+            Err(Fail::TooLarge) => None,
+        }
+    }
+
+    fn failure(&self, fail: Fail, attempt: u32) -> String {
+        match fail {
+            Fail::TooLarge => format!(
+                "answer larger than {} bytes ([prometheus] max_response_bytes)",
+                self.max_body
+            ),
+            Fail::Http(e) if e.is_timeout() => format!(
+                "timed out after {}s (--query-timeout-secs)",
+                self.timeout.as_secs()
+            ),
+            Fail::Http(e) => {
+                let tries = if attempt > 0 {
+                    format!(" (after {} attempts)", attempt + 1)
+                } else {
+                    String::new()
+                };
+                format!("{}{tries}", chain(&e))
+            }
+        }
+    }
+}
+
+/// The body, refused as soon as it grows past `max` bytes (a server or proxy
+/// streaming without end must not exhaust memory).
+async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Bytes, Fail> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(Fail::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Fail::Http)? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(Fail::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = at.timestamp() - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(secs.max(0).unsigned_abs()))
+}
+
+/// A TLS failure (handshake, certificate, a plain-HTTP server spoken to over
+/// https): rustls reports it as invalid data, inside the connect error.
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string().to_ascii_lowercase();
+        if ["certificate", "tls", "handshake"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            return true;
+        }
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::InvalidData => return true,
+            // `io::Error::source` skips the error it wraps: look inside.
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            },
+            None => err.source(),
+        };
+    }
+    false
 }
 
 fn render_params(params: &[(&str, String)]) -> String {
