@@ -180,7 +180,7 @@ pub fn with_lock<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let lock_path = lock_path(path);
     if let Some(dir) = lock_path.parent() {
         if !dir.as_os_str().is_empty() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            ensure_dir(dir)?;
         }
     }
     let lock = OpenOptions::new()

@@ -270,3 +270,69 @@ fn a_device_or_fifo_as_baseline_is_one_line_not_a_hang() {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 }
+
+fn stderr_of(args: &[&str]) -> (Option<i32>, String) {
+    let out = tars().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn negative_numbers_reach_the_value_check() {
+    let (code, err) = stderr_of(&["anomaly-detector", "--once", "--z-threshold", "-3"]);
+    assert_eq!(code, Some(2));
+    assert!(!err.contains("unexpected argument"), "{err}");
+    assert!(
+        err.contains("--z-threshold must be a positive number, got -3"),
+        "{err}"
+    );
+    let (code, err) = stderr_of(&["stability-monitor", "--day-number", "-1"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("invalid value '-1' for '--day-number"),
+        "{err}"
+    );
+}
+
+#[test]
+fn control_characters_in_inputs_are_escaped() {
+    let (code, err) = stderr_of(&[
+        "ga-kpi",
+        "--source",
+        "sim",
+        "--ga-timestamp",
+        "2025\r\nFAKE: injected",
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.contains(r"'2025\r\nFAKE: injected'"), "{err}");
+    let (code, err) = stderr_of(&["stability-monitor", "--day-number", "1\r\n\x1b[2J"]);
+    assert_eq!(code, Some(2));
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert!(err.contains(r"'1\r\n\u{1b}[2J'"), "{err}");
+}
+
+#[test]
+fn an_output_dir_that_is_a_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"").unwrap();
+    let out = tars()
+        .args([
+            "ga-kpi",
+            "--source",
+            "sim",
+            "--ga-timestamp",
+            "2025-06-02T00:00:00Z",
+        ])
+        .arg("--output-dir")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!("{}: is a file, not a directory", file.display());
+    assert!(err.contains(&want), "{err}");
+}

@@ -663,6 +663,22 @@ pub fn alias_of(bin: &str) -> Option<&'static str> {
     ALIASES.into_iter().find(|a| *a == sub)
 }
 
+/// Parses the command line. Negative numbers are values, not flags: a
+/// `--day-number -1` is then refused by the check of that flag's value,
+/// naming it, instead of as "unexpected argument '-1'".
+fn parse(args: &[std::ffi::OsString]) -> std::result::Result<Cli, clap::Error> {
+    fn negatives(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            let takes = a.get_action().takes_values();
+            a.allow_negative_numbers(takes)
+        })
+        .mut_subcommands(negatives)
+    }
+    let mut cmd = negatives(<Cli as clap::CommandFactory>::command());
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
 /// Entry point of `tars` and its aliases: `alias` is the subcommand an alias
 /// binary stands for (`tars-ga-kpi` → `ga-kpi`). Returns the exit code.
 pub fn run(alias: Option<&str>) -> i32 {
@@ -678,12 +694,17 @@ pub fn run(alias: Option<&str>) -> i32 {
             .unwrap_or_else(|| format!("tars-{sub}").into());
         args.splice(0..1.min(args.len()), [bin, sub.into()]);
     }
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match parse(&args) {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // The same refusal, told with the arguments' CR/LF escaped.
+            let shown = parse(&crate::error::escaped_args(&args)).err();
+            let _ = shown.filter(clap::Error::use_stderr).unwrap_or(e).print();
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
     let name = match alias {
@@ -693,11 +714,8 @@ pub fn run(alias: Option<&str>) -> i32 {
     match execute(cli) {
         Ok(()) => 0,
         Err(e) => {
-            // Last line of defence: no message leaves with a secret in it.
-            eprintln!(
-                "{name}: error: {}",
-                tars_core::redact::redact(&e.to_string())
-            );
+            // Last line of defence: no secret, and no raw CR/LF, leaves.
+            eprintln!("{name}: error: {}", e.display_line());
             e.exit_code().code()
         }
     }
