@@ -269,6 +269,14 @@ fn a_device_or_fifo_as_baseline_is_one_line_not_a_hang() {
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
+    let out = tars()
+        .args(["anomaly-detector", "--once", "--input", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("/dev/zero: not a regular file"), "{err}");
 }
 
 fn stderr_of(args: &[&str]) -> (Option<i32>, String) {

@@ -180,6 +180,7 @@ impl Transport {
             .unwrap_or_default();
             write_atomic(dir, SOURCE_FILE, &meta)
                 .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
+            remove_stale_temps(dir, STALE_TEMP);
         }
 
         Ok(Transport::Live(Box::new(Live {
@@ -460,6 +461,32 @@ fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std
     write_atomic(dir, &format!("{key}.json"), redact(&text).as_bytes())
 }
 
+/// Age past which a recording's temp file is a killed run's leftover (other
+/// runs may be recording into the same directory right now).
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+/// Removes temp files of [`write_atomic`] older than `age` from `dir`.
+fn remove_stale_temps(dir: &Path, age: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|n| n.starts_with(".q-") && n.contains(".tmp."));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|a| a > age);
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `dir/name` through a fresh temp file (`O_EXCL`, random name) and a
 /// rename: a replay never reads half an answer, and a planted link at the
 /// name is replaced, not written through.
@@ -493,4 +520,30 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// A server's message as one bounded line, secrets masked.
 pub(crate) fn one_line(s: &str) -> String {
     tars_core::text::one_line(&redact(s), 400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_are_written_whole_and_old_temps_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let leftover = dir.path().join(".q-1.body.tmp.abc");
+        let live = dir.path().join(".q-2.body.tmp.def");
+        std::fs::write(&leftover, b"half").unwrap();
+        std::fs::write(&live, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&leftover)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .unwrap();
+        remove_stale_temps(dir.path(), STALE_TEMP);
+        assert!(!leftover.exists());
+        assert!(live.exists(), "another run may be writing it");
+
+        write_atomic(dir.path(), "q-3.json", b"{}").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("q-3.json")).unwrap(), b"{}");
+    }
 }
