@@ -344,3 +344,30 @@ fn an_output_dir_that_is_a_file_is_named() {
     let want = format!("{}: is a file, not a directory", file.display());
     assert!(err.contains(&want), "{err}");
 }
+
+#[test]
+fn the_input_size_limit_is_configurable() {
+    let baseline = cli_support::demo().join("ga_kpis/ga_kpi_summary.json");
+    let run = |limit: &str| {
+        tars()
+            .args(["stability-monitor", "--day-number", "1", "--source", "sim"])
+            .arg("--ga-baseline")
+            .arg(&baseline)
+            .arg("--output-dir")
+            .arg(tempfile::tempdir().unwrap().path())
+            .env("TARS_MAX_INPUT_BYTES", limit)
+            .output()
+            .unwrap()
+    };
+    let small = run("100");
+    let err = String::from_utf8_lossy(&small.stderr);
+    assert_eq!(small.status.code(), Some(1), "{err}");
+    assert!(err.contains("ga_kpi_summary.json: "), "{err}");
+    assert!(
+        err.contains("bytes, over the limit of 100 (TARS_MAX_INPUT_BYTES)"),
+        "{err}"
+    );
+    let bad = run("lots");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("TARS_MAX_INPUT_BYTES must be"));
+}
