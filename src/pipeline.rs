@@ -344,7 +344,8 @@ pub fn run_health(
     }
     let meta = ArtifactMeta::new(
         "health_report",
-        &summary.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&summary.meta.source),
         inputs,
         window,
         stamp(&summary.meta.source, &window),
@@ -433,7 +434,8 @@ fn regression_from(
     inputs.extend(days.iter().map(|(p, _)| path_str(p)));
     let meta = ArtifactMeta::new(
         "regression_summary",
-        &ga.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&ga.meta.source),
         inputs,
         window,
         stamp(&ga.meta.source, &window),
@@ -488,7 +490,8 @@ pub fn run_retro(
     };
     let meta = ArtifactMeta::new(
         "retrospective",
-        &ga.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&ga.meta.source),
         inputs,
         window,
         stamp(&ga.meta.source, &window),

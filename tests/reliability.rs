@@ -371,3 +371,30 @@ fn the_input_size_limit_is_configurable() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("TARS_MAX_INPUT_BYTES must be"));
 }
+
+#[test]
+fn a_password_in_an_old_baseline_is_not_copied_downstream() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    cli_support::copy_tree(cli_support::demo(), &data);
+    // Every input as an older tars wrote it: the URL in clear.
+    for (path, bytes) in cli_support::snapshot(&data) {
+        let text = String::from_utf8_lossy(&bytes);
+        if path.extension().is_some_and(|e| e == "json") && text.contains("\"source\"") {
+            let old = text.replacen("\"source\": \"", "\"source\": \"http://u:pw-S3CRET@h/", 1);
+            std::fs::write(&path, old).unwrap();
+        }
+    }
+    let out = dir.path().join("reports");
+    let run = tars()
+        .args(["retro", "--auto", "--data-dir"])
+        .arg(&data)
+        .arg("--output-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let md = std::fs::read_to_string(out.join("GA_7DAY_RETROSPECTIVE.md")).unwrap();
+    assert!(md.contains("http://u:***@h/"), "{md}");
+    assert!(leaks_under(&out).is_empty(), "{:?}", leaks_under(&out));
+}
