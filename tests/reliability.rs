@@ -54,6 +54,16 @@ fn with_password(url: &str) -> String {
     url.replacen("http://", "http://alice:pw-S3CRET@", 1)
 }
 
+/// `tars ARGS`, then each flag with its path.
+fn run(args: &[&str], paths: &[(&str, &Path)]) -> std::process::Output {
+    let mut cmd = tars();
+    cmd.args(args);
+    for (flag, path) in paths {
+        cmd.arg(flag).arg(path);
+    }
+    cmd.output().unwrap()
+}
+
 /// Every file under `dir` whose bytes contain one of the secrets.
 fn leaks_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -182,13 +192,10 @@ fn an_input_run_replaces_only_the_series_it_analysed() {
         stored_event("api", "p99_latency_ms", t0 + 1200),
     ];
     std::fs::write(&events, serde_json::to_vec(&stored).unwrap()).unwrap();
-    let out = tars()
-        .args(["anomaly-detector", "--once", "--input"])
-        .arg(&export)
-        .arg("--output-file")
-        .arg(&events)
-        .output()
-        .unwrap();
+    let out = run(
+        &["anomaly-detector", "--once"],
+        &[("--input", &export), ("--output-file", &events)],
+    );
     assert!(out.status.success(), "{out:?}");
     let after: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(&events).unwrap()).unwrap();
@@ -207,13 +214,10 @@ fn a_retrospective_that_cannot_be_written_leaves_the_old_pair() {
     cli_support::copy_tree(cli_support::demo(), &data);
     let out = dir.path().join("reports");
     let retro = |out: &Path| {
-        tars()
-            .args(["retro", "--auto", "--data-dir"])
-            .arg(&data)
-            .arg("--output-dir")
-            .arg(out)
-            .output()
-            .unwrap()
+        run(
+            &["retro", "--auto"],
+            &[("--data-dir", &data), ("--output-dir", out)],
+        )
     };
     assert!(retro(&out).status.success());
     let json = out.join("GA_7DAY_RETROSPECTIVE.json");
@@ -386,14 +390,11 @@ fn a_password_in_an_old_baseline_is_not_copied_downstream() {
         }
     }
     let out = dir.path().join("reports");
-    let run = tars()
-        .args(["retro", "--auto", "--data-dir"])
-        .arg(&data)
-        .arg("--output-dir")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
+    let done = run(
+        &["retro", "--auto"],
+        &[("--data-dir", &data), ("--output-dir", &out)],
+    );
+    assert!(done.status.success(), "{done:?}");
     let md = std::fs::read_to_string(out.join("GA_7DAY_RETROSPECTIVE.md")).unwrap();
     assert!(md.contains("http://u:***@h/"), "{md}");
     assert!(leaks_under(&out).is_empty(), "{:?}", leaks_under(&out));
