@@ -11,6 +11,8 @@
 //! Redaction is idempotent (`redact(redact(s)) == redact(s)`), so comparing the
 //! redacted forms of two sources works whether either was stored redacted.
 
+use std::borrow::Cow;
+
 /// What every secret is replaced with.
 pub const MASK: &str = "***";
 
@@ -20,7 +22,7 @@ pub fn redact(s: &str) -> String {
     let s = query_secrets(&s);
     let s = slack_hooks(&s);
     let s = token_prefixes(&s);
-    auth_schemes(&s)
+    auth_schemes(&s).into_owned()
 }
 
 /// Whether two source descriptions name the same source once redacted (an
@@ -44,32 +46,62 @@ fn run_len(s: &str, f: impl Fn(char) -> bool) -> usize {
     s.find(|c: char| !f(c)).unwrap_or(s.len())
 }
 
-/// Copies `s`, calling `at` wherever `needle` occurs (ASCII case-insensitive).
-/// `at` gets the text from the match on and returns how many bytes of it it
-/// consumed and what to write for them (`None`: leave the match alone).
-fn rewrite(s: &str, needle: &str, at: impl Fn(&str) -> Option<(usize, String)>) -> String {
-    let lower = s.to_ascii_lowercase();
-    let mut out = String::with_capacity(s.len());
-    let mut copied = 0;
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(needle).map(|i| i + from) {
-        match at(&s[i..]) {
+/// What a rule makes of a match: bytes consumed from the match on, and what
+/// to write instead (`None`: leave the match alone).
+type Edit = Option<(usize, String)>;
+
+/// `s` with `at` applied wherever one of `needles` (lowercase ASCII) occurs,
+/// ASCII case-insensitively. `at` gets the needle and the text from the match
+/// on. One pass, and no copy at all when nothing is rewritten: recordings
+/// run megabytes through here.
+fn rewrite<'a>(s: &'a str, needles: &[&str], at: impl Fn(&str, &str) -> Edit) -> Cow<'a, str> {
+    let bytes = s.as_bytes();
+    // Bytes that can start a match: everything else is skipped at once.
+    let mut starts = [false; 256];
+    for n in needles {
+        let b = n.as_bytes()[0];
+        starts[usize::from(b)] = true;
+        starts[usize::from(b.to_ascii_uppercase())] = true;
+    }
+    let mut out: Option<String> = None;
+    let (mut copied, mut i) = (0, 0);
+    while let Some(skip) = bytes[i..].iter().position(|&b| starts[usize::from(b)]) {
+        i += skip;
+        let b = bytes[i].to_ascii_lowercase();
+        let hit = needles.iter().find(|n| {
+            n.as_bytes()[0] == b
+                && bytes
+                    .get(i..i + n.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(n.as_bytes()))
+        });
+        let Some(needle) = hit else {
+            i += 1;
+            continue;
+        };
+        // An ASCII byte never sits inside a UTF-8 sequence: `i` is a boundary.
+        match at(needle, &s[i..]) {
             Some((used, text)) if used > 0 => {
-                out.push_str(&s[copied..i]);
-                out.push_str(&text);
+                let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+                o.push_str(&s[copied..i]);
+                o.push_str(&text);
                 copied = i + used;
-                from = copied;
+                i = copied;
             }
-            _ => from = i + needle.len(),
+            _ => i += needle.len(),
         }
     }
-    out.push_str(&s[copied..]);
-    out
+    match out {
+        None => Cow::Borrowed(s),
+        Some(mut o) => {
+            o.push_str(&s[copied..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
 /// `scheme://user:password@host` → `scheme://user:***@host`.
-fn userinfo_passwords(s: &str) -> String {
-    rewrite(s, "://", |rest| {
+fn userinfo_passwords(s: &str) -> Cow<'_, str> {
+    rewrite(s, &["://"], |_, rest| {
         let after = &rest[3..];
         let authority = &after[..run_len(after, |c| !ends_url(c) && !"/?#".contains(c))];
         let at = authority.rfind('@')?;
@@ -95,8 +127,8 @@ const SECRET_PARAMS: [&str; 9] = [
 ];
 
 /// `?token=abc&x=1` → `?token=***&x=1`.
-fn query_secrets(s: &str) -> String {
-    let mask = |rest: &str| {
+fn query_secrets(s: &str) -> Cow<'_, str> {
+    rewrite(s, &["?", "&"], |_, rest| {
         let sep = &rest[..1];
         let body = &rest[1..];
         let name_len = run_len(body, |c| c.is_ascii_alphanumeric() || "_-.".contains(c));
@@ -114,14 +146,13 @@ fn query_secrets(s: &str) -> String {
         }
         let used = 1 + name_len + 1 + value_len;
         Some((used, format!("{sep}{}={MASK}", &body[..name_len])))
-    };
-    rewrite(&rewrite(s, "?", mask), "&", mask)
+    })
 }
 
 /// `hooks.slack.com/services/T0/B0/XYZ` → `hooks.slack.com/services/***`.
-fn slack_hooks(s: &str) -> String {
+fn slack_hooks(s: &str) -> Cow<'_, str> {
     const HOST: &str = "hooks.slack.com/";
-    rewrite(s, HOST, |rest| {
+    rewrite(s, &[HOST], |_, rest| {
         let path = &rest[HOST.len()..];
         let kind = run_len(path, |c| c.is_ascii_alphabetic());
         // `services/`, `workflows/`, `triggers/`: keep the kind, mask the rest.
@@ -158,50 +189,49 @@ const TOKEN_PREFIXES: [&str; 12] = [
 ];
 
 /// `ghp_abc123` → `ghp_***`, wherever it stands (a word of its own).
-fn token_prefixes(s: &str) -> String {
-    let mut out = s.to_string();
-    for prefix in TOKEN_PREFIXES {
-        out = rewrite_word(&out, prefix, |rest| {
-            let tail = &rest[prefix.len()..];
-            let n = run_len(tail, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            (n > 0).then(|| (prefix.len() + n, format!("{}{MASK}", &rest[..prefix.len()])))
-        });
-    }
-    out
+fn token_prefixes(s: &str) -> Cow<'_, str> {
+    rewrite_words(s, &TOKEN_PREFIXES, |prefix, rest| {
+        let tail = &rest[prefix.len()..];
+        let n = run_len(tail, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        (n > 0).then(|| (prefix.len() + n, format!("{}{MASK}", &rest[..prefix.len()])))
+    })
 }
 
-/// Like [`rewrite`], but only where `needle` starts a word.
-fn rewrite_word(s: &str, needle: &str, at: impl Fn(&str) -> Option<(usize, String)>) -> String {
-    let starts = |i: usize| {
+/// Like [`rewrite`], but only where a needle starts a word.
+fn rewrite_words<'a>(
+    s: &'a str,
+    needles: &[&str],
+    at: impl Fn(&str, &str) -> Edit,
+) -> Cow<'a, str> {
+    let starts_word = |i: usize| {
         s[..i]
             .chars()
             .next_back()
             .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_')
     };
-    // `rewrite` hands `at` the text from the match on; its start is found back
-    // from the length of what is left.
-    rewrite(s, needle, |rest| {
-        starts(s.len() - rest.len()).then(|| at(rest)).flatten()
+    // `rest` is the tail of `s` from the match: its start is found back from
+    // the length left.
+    rewrite(s, needles, |needle, rest| {
+        starts_word(s.len() - rest.len())
+            .then(|| at(needle, rest))
+            .flatten()
     })
 }
 
 /// `Bearer eyJ...` → `Bearer ***`; `Basic dXNlcjpw...` → `Basic ***`. Short
 /// words after `Bearer`/`Basic` are prose (`Basic auth failed`), not secrets.
-fn auth_schemes(s: &str) -> String {
-    let mut out = s.to_string();
-    for (scheme, min) in [("bearer", 8), ("basic", 12)] {
-        out = rewrite_word(&out, scheme, |rest| {
-            let after = &rest[scheme.len()..];
-            let gap = run_len(after, |c| c == ' ' || c == '\t');
-            let n = run_len(&after[gap..], token_char);
-            if gap == 0 || n < min {
-                return None;
-            }
-            let used = scheme.len() + gap + n;
-            Some((used, format!("{}{MASK}", &rest[..scheme.len() + gap])))
-        });
-    }
-    out
+fn auth_schemes(s: &str) -> Cow<'_, str> {
+    rewrite_words(s, &["bearer", "basic"], |scheme, rest| {
+        let min = if scheme == "bearer" { 8 } else { 12 };
+        let after = &rest[scheme.len()..];
+        let gap = run_len(after, |c| c == ' ' || c == '\t');
+        let n = run_len(&after[gap..], token_char);
+        if gap == 0 || n < min {
+            return None;
+        }
+        let used = scheme.len() + gap + n;
+        Some((used, format!("{}{MASK}", &rest[..scheme.len() + gap])))
+    })
 }
 
 #[cfg(test)]
