@@ -128,10 +128,13 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
 }
 
 /// Temp files a killed run left behind for `name`: those of processes that
-/// no longer exist (Linux), or older than an hour. A live writer's temp file
-/// is left alone.
+/// no longer exist (Linux) once a minute old, and any older than an hour. A
+/// live writer's temp file is left alone; the minute covers a writer in
+/// another container sharing the directory, whose pid means nothing here.
 fn remove_orphans(dir: &Path, name: &str) {
-    const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+    use std::time::Duration;
+    const GONE: Duration = Duration::from_secs(60);
+    const STALE: Duration = Duration::from_secs(3600);
     let prefix = format!(".{name}.tmp.");
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -148,13 +151,13 @@ fn remove_orphans(dir: &Path, name: &str) {
                 && !Path::new(&format!("/proc/{p}")).exists()
         });
         // `DirEntry::metadata` does not follow a link: its own age counts.
-        let stale = entry
+        let age = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE);
-        if dead || stale {
+            .unwrap_or_default();
+        if (dead && age > GONE) || age > STALE {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -338,30 +341,30 @@ mod tests {
     fn orphans_of_dead_runs_are_removed_and_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        // Above Linux's largest pid: that run is surely dead.
-        let dead = d.join(".a.json.tmp.4194305.x1");
-        let dead_old_style = d.join(".a.json.tmp.4194306");
-        let live = d.join(format!(".a.json.tmp.{}.x2", std::process::id()));
-        let other = d.join(".b.json.tmp.4194305.x3");
-        for p in [&dead, &dead_old_style, &live, &other] {
+        let aged = |p: &Path, secs: u64| {
             fs::write(p, b"half").unwrap();
+            let then = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+            let f = File::options().write(true).open(p).unwrap();
+            f.set_modified(then).unwrap();
+        };
+        // Pids above Linux's largest are surely dead; pid 1 is alive.
+        let files = [
+            (".a.json.tmp.4194305.x1", 120),
+            (".a.json.tmp.4194306", 120),
+            (".a.json.tmp.4194307.x2", 0),
+            (&*format!(".a.json.tmp.{}.x3", std::process::id()), 120),
+            (".b.json.tmp.4194305.x4", 120),
+            (".a.json.tmp.1.x5", 7200),
+        ];
+        for (name, secs) in files {
+            aged(&d.join(name), secs);
         }
-        let old = d.join(".a.json.tmp.1.x4");
-        fs::write(&old, b"half").unwrap();
-        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
-        File::options()
-            .write(true)
-            .open(&old)
-            .unwrap()
-            .set_modified(long_ago)
-            .unwrap();
         write_atomic(&d.join("a.json"), b"x").unwrap();
-        let left: Vec<_> = [&dead, &dead_old_style, &live, &other, &old]
-            .iter()
-            .map(|p| p.exists())
-            .collect();
-        let on_linux = Path::new("/proc/self").exists();
-        assert_eq!(left, [!on_linux, !on_linux, true, true, false]);
+        let left: Vec<bool> = files.iter().map(|(n, _)| d.join(n).exists()).collect();
+        let dead_gone = !Path::new("/proc/self").exists();
+        // Dead and a minute old (new and old names), dead but fresh (a writer
+        // in another pid namespace?), ours, another file's, an hour old.
+        assert_eq!(left, [dead_gone, dead_gone, true, true, true, false]);
     }
 
     #[test]
