@@ -56,7 +56,9 @@ impl Default for Config {
 impl Config {
     /// Loads `path` over the defaults (unknown keys are an error).
     pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::io::read_bounded(path, "a tars.toml")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::bad(path, "not UTF-8 text (expected a tars.toml)"))?;
         let mut cfg: Config = toml::from_str(&text)
             .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
         cfg.file_sets_z = toml::from_str::<toml::Table>(&text)

@@ -99,6 +99,39 @@ impl Error {
             msg: msg.into(),
         }
     }
+
+    /// The message as the one line printed on stderr: secrets masked, and a
+    /// CR, LF or other control character that came in with an input (a
+    /// pasted timestamp, a file name) escaped, so it can neither split the
+    /// line nor rewrite the terminal.
+    pub fn display_line(&self) -> String {
+        escape_controls(&tars_core::redact::redact(&self.to_string()))
+    }
+}
+
+/// `s` with control characters written as escapes (`\r`, `\n`, `\t`,
+/// `\u{1b}`).
+pub fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The arguments with control characters escaped, to render a parse error
+/// of the same command line (clap echoes the offending value raw).
+pub fn escaped_args(args: &[std::ffi::OsString]) -> Vec<std::ffi::OsString> {
+    args.iter()
+        .map(|a| match a.to_str() {
+            Some(s) => escape_controls(s).into(),
+            None => a.clone(),
+        })
+        .collect()
 }
 
 impl From<tars_core::CoreError> for Error {

@@ -1,7 +1,7 @@
 //! Artifact files: atomic writes, locked appends and strict reads.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -13,42 +13,167 @@ use crate::model::SCHEMA_VERSION;
 /// Writes `bytes` to `path` atomically: a temp file in the same directory is
 /// written, fsynced and renamed over the target, then the directory is fsynced,
 /// so readers see either the old or the new file, never half of one.
+///
+/// The temp file is created with `O_EXCL` under a random name
+/// (`.NAME.tmp.PID.RANDOM`), so a planted file or symbolic link is never
+/// opened; the rename replaces a link at `path` instead of writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    write_set(&[(path, bytes)])
+}
+
+/// Writes several files as one set: every temp file is written in full
+/// first, then all are renamed. If a rename fails, the files already renamed
+/// are put back (from hard links to the old versions), so the set on disk is
+/// the old one or the new one, never a mix (a crash between the renames
+/// aside).
+pub fn write_set(files: &[(&Path, &[u8])]) -> Result<()> {
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| stage(path, bytes))
+        .collect::<Result<Vec<_>>>()?;
+    // A single file needs no backup: its rename either happens or not.
+    let backups: Vec<Option<tempfile::TempPath>> = if files.len() > 1 {
+        files.iter().map(|(path, _)| backup(path)).collect()
+    } else {
+        vec![None]
     };
-    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("artifact");
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
+    for (i, tmp) in staged.into_iter().enumerate() {
+        let path = files[i].0;
+        if let Err(e) = tmp.persist(path) {
+            for (done, old) in files[..i].iter().zip(backups) {
+                let _ = match old {
+                    Some(old) => old.persist(done.0).map_err(|e| e.error),
+                    None => fs::remove_file(done.0),
+                };
+            }
+            return Err(Error::io(path, e.error));
+        }
+    }
+    for (path, _) in files {
         // Make the rename itself durable.
-        if let Ok(d) = File::open(&dir) {
+        if let Ok(d) = File::open(dir_of(path)) {
             let _ = d.sync_all();
         }
-        Ok::<(), std::io::Error>(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
     }
     Ok(())
 }
 
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("artifact")
+}
+
+/// `bytes` in a fresh, synced temp file next to `path`.
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let dir = dir_of(path);
+    ensure_dir(&dir)?;
+    let name = file_name(path);
+    remove_orphans(&dir, name);
+    let prefix = format!(".{name}.tmp.{}.", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // As `File::create` would: readable by others unless the umask says no.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    Ok(tmp)
+}
+
+/// A hard link to the current `path`, to put back if the set fails; `None`
+/// when there is no file yet (or the filesystem has no hard links: the set
+/// is then written without a way back).
+fn backup(path: &Path) -> Option<tempfile::TempPath> {
+    if !fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    tempfile::Builder::new()
+        .prefix(&format!(".{}.tmp.{}.", file_name(path), std::process::id()))
+        .make_in(dir_of(path), |p| fs::hard_link(path, p))
+        .ok()
+        .map(|f| f.into_temp_path())
+}
+
+/// Creates the output directory, or says in one line which part of it is a
+/// file (`mkdir -p` on a file gives only "File exists").
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    match fs::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let file = dir
+                .ancestors()
+                .find(|a| fs::metadata(a).is_ok_and(|m| !m.is_dir()));
+            match file {
+                Some(f) => Err(Error::bad(
+                    f,
+                    format!(
+                        "is a file, not a directory (cannot write into {})",
+                        dir.display()
+                    ),
+                )),
+                None => Err(Error::io(dir, e)),
+            }
+        }
+    }
+}
+
+/// Temp files a killed run left behind for `name`: those of processes that
+/// no longer exist (Linux) once a minute old, and any older than an hour. A
+/// live writer's temp file is left alone; the minute covers a writer in
+/// another container sharing the directory, whose pid means nothing here.
+fn remove_orphans(dir: &Path, name: &str) {
+    use std::time::Duration;
+    const GONE: Duration = Duration::from_secs(60);
+    const STALE: Duration = Duration::from_secs(3600);
+    let prefix = format!(".{name}.tmp.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let dead = pid.is_some_and(|p| {
+            p != std::process::id()
+                && Path::new("/proc/self").exists()
+                && !Path::new(&format!("/proc/{p}")).exists()
+        });
+        // `DirEntry::metadata` does not follow a link: its own age counts.
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        if (dead && age > GONE) || age > STALE {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Serialises `value` as pretty JSON (trailing newline) and writes it atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic(path, &json_bytes(path, value)?)
+}
+
+/// `value` as the pretty JSON (trailing newline) an artifact at `path` holds.
+pub fn json_bytes<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::Render(format!("{}: cannot serialise: {e}", path.display())))?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    Ok(bytes)
 }
 
 /// Runs `f` while holding an exclusive lock on `<path>.lock`, so that several
@@ -58,7 +183,7 @@ pub fn with_lock<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let lock_path = lock_path(path);
     if let Some(dir) = lock_path.parent() {
         if !dir.as_os_str().is_empty() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            ensure_dir(dir)?;
         }
     }
     let lock = OpenOptions::new()
@@ -94,16 +219,7 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Missing {
-                path: path.to_path_buf(),
-                hint: format!(" (expected {what})"),
-            })
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    };
+    let bytes = read_bounded(path, what)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::bad(path, format!("file is empty (expected {what})")));
     }
@@ -123,6 +239,66 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
     serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
 }
 
+/// Largest input file read, bytes, unless `TARS_MAX_INPUT_BYTES` says
+/// otherwise: far above any artifact of a real release, far below memory.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+fn max_input_bytes() -> Result<u64> {
+    match std::env::var("TARS_MAX_INPUT_BYTES") {
+        Err(_) => Ok(MAX_INPUT_BYTES),
+        Ok(v) if v.trim().is_empty() => Ok(MAX_INPUT_BYTES),
+        Ok(v) => v.trim().parse().map_err(|_| {
+            Error::Usage(format!(
+                "TARS_MAX_INPUT_BYTES must be a number of bytes, got {:?}",
+                v
+            ))
+        }),
+    }
+}
+
+/// The bytes of an input file (`what` it should be, for messages). Only a
+/// regular file up to the size limit is read: a FIFO would hang the run and
+/// `/dev/zero` would fill memory, so both are refused before reading.
+pub fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Missing {
+                path: path.to_path_buf(),
+                hint: format!(" (expected {what})"),
+            })
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(Error::bad(path, format!("{kind} (expected {what})")));
+    }
+    let max = max_input_bytes()?;
+    let too_big = |len: u64| {
+        Error::bad(
+            path,
+            format!("{len} bytes, over the limit of {max} (TARS_MAX_INPUT_BYTES)"),
+        )
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    // It may have grown since it was measured.
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +315,114 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_links_are_not_followed_out_of_the_directory() {
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"keep").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.json");
+        // At the target, and at the temp name the old writer used.
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        let old_tmp = dir
+            .path()
+            .join(format!(".a.json.tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &old_tmp).unwrap();
+        write_atomic(&target, b"new").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+        assert!(fs::symlink_metadata(&target).unwrap().is_file());
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn orphans_of_dead_runs_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let aged = |p: &Path, secs: u64| {
+            fs::write(p, b"half").unwrap();
+            let then = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+            let f = File::options().write(true).open(p).unwrap();
+            f.set_modified(then).unwrap();
+        };
+        // Pids above Linux's largest are surely dead; pid 1 is alive.
+        let files = [
+            (".a.json.tmp.4194305.x1", 120),
+            (".a.json.tmp.4194306", 120),
+            (".a.json.tmp.4194307.x2", 0),
+            (&*format!(".a.json.tmp.{}.x3", std::process::id()), 120),
+            (".b.json.tmp.4194305.x4", 120),
+            (".a.json.tmp.1.x5", 7200),
+        ];
+        for (name, secs) in files {
+            aged(&d.join(name), secs);
+        }
+        write_atomic(&d.join("a.json"), b"x").unwrap();
+        let left: Vec<bool> = files.iter().map(|(n, _)| d.join(n).exists()).collect();
+        let dead_gone = !Path::new("/proc/self").exists();
+        // Dead and a minute old (new and old names), dead but fresh (a writer
+        // in another pid namespace?), ours, another file's, an hour old.
+        assert_eq!(left, [dead_gone, dead_gone, true, true, true, false]);
+    }
+
+    #[test]
+    fn a_failed_set_leaves_the_old_set_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("r.json");
+        let md = dir.path().join("r.md");
+        write_set(&[(&json, b"old json"), (&md, b"old md")]).unwrap();
+        // The Markdown cannot be replaced: a directory took its place.
+        fs::remove_file(&md).unwrap();
+        fs::create_dir(&md).unwrap();
+        fs::write(md.join("x"), b"").unwrap();
+        let err = write_set(&[(&json, b"new json"), (&md, b"new md")]).unwrap_err();
+        assert!(err.to_string().contains("r.md"), "{err}");
+        assert_eq!(fs::read(&json).unwrap(), b"old json");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(names.is_empty(), "temp files left behind: {names:?}");
+    }
+
+    #[test]
+    fn an_output_dir_that_is_a_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("out");
+        fs::write(&file, b"").unwrap();
+        let err = write_atomic(&file.join("sub/a.json"), b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("out: is a file, not a directory"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_fifos_and_huge_files_are_refused_before_reading() {
+        let err = |p: &Path| read_json::<serde_json::Value>(p, "thing").unwrap_err();
+        let zero = err(Path::new("/dev/zero")).to_string();
+        assert_eq!(zero, "/dev/zero: not a regular file (expected thing)");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Opening it would block forever: it must not be opened.
+            assert!(err(&fifo).to_string().contains("fifo: not a regular file"));
+        }
+        let big = dir.path().join("big.json");
+        File::create(&big)
+            .unwrap()
+            .set_len(MAX_INPUT_BYTES + 1)
+            .unwrap();
+        let msg = err(&big).to_string();
+        assert!(
+            msg.contains("big.json: 67108865 bytes, over the limit"),
+            "{msg}"
+        );
+        assert_eq!(msg.lines().count(), 1);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::regression::{self, RegressionSummary};
 use crate::render::words::English;
 use crate::retro::{self, RetroInputs, Retrospective};
 use crate::source::MetricsSource;
+use tars_core::redact::{redact, same_source};
 
 /// File names of the seeds' data layout.
 pub mod layout {
@@ -130,14 +131,14 @@ pub fn check_same_source(
     baseline: &GaKpiSummary,
     source: &str,
 ) -> Result<()> {
-    if baseline.meta.source == source {
+    if same_source(&baseline.meta.source, source) {
         return Ok(());
     }
     Err(Error::bad(
         baseline_path,
         format!(
             "captured from '{}' but this run reads '{source}': a day compared with another source's baseline means nothing (re-run tars ga-kpi against '{source}', or pass the matching --source/--prometheus-url)",
-            baseline.meta.source
+            redact(&baseline.meta.source)
         ),
     ))
 }
@@ -235,7 +236,9 @@ fn previous_days(dir: &Path, ga: &GaKpiSummary, day: u32) -> Vec<StabilitySummar
         .filter_map(|d| layout::find_day(dir, d, "summary.json"))
         .filter_map(|p| io::read_json::<StabilitySummary>(&p, "stability summary").ok())
         .filter(|s| {
-            s.ga_timestamp == ga.ga_timestamp && s.meta.source == ga.meta.source && !s.meta.partial
+            s.ga_timestamp == ga.ga_timestamp
+                && same_source(&s.meta.source, &ga.meta.source)
+                && !s.meta.partial
         })
         .collect()
 }
@@ -346,7 +349,8 @@ pub fn run_health(
     }
     let meta = ArtifactMeta::new(
         "health_report",
-        &summary.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&summary.meta.source),
         inputs,
         window,
         stamp(&summary.meta.source, &window),
@@ -398,12 +402,13 @@ fn check_same_release(ga: &GaKpiSummary, days: &[(PathBuf, StabilitySummary)]) -
                 ),
             ));
         }
-        if d.meta.source != ga.meta.source {
+        if !same_source(&d.meta.source, &ga.meta.source) {
             return Err(Error::bad(
                 p,
                 format!(
                     "was computed from '{}' but the baseline from '{}'",
-                    d.meta.source, ga.meta.source
+                    redact(&d.meta.source),
+                    redact(&ga.meta.source)
                 ),
             ));
         }
@@ -441,7 +446,8 @@ fn regression_from(
     inputs.extend(days.iter().map(|(p, _)| path_str(p)));
     let meta = ArtifactMeta::new(
         "regression_summary",
-        &ga.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&ga.meta.source),
         inputs,
         window,
         stamp(&ga.meta.source, &window),
@@ -496,7 +502,8 @@ pub fn run_retro(
     };
     let meta = ArtifactMeta::new(
         "retrospective",
-        &ga.meta.source,
+        // Inputs written before redaction may hold a password: not copied on.
+        &redact(&ga.meta.source),
         inputs,
         window,
         stamp(&ga.meta.source, &window),
@@ -514,11 +521,14 @@ pub fn run_retro(
     let html = crate::render::html::render_retro_html(&r, &retro_inputs, &cfg.thresholds)?;
     let md_path = out_dir.join(layout::RETRO_MD);
     let json_path = out_dir.join(layout::RETRO_JSON);
-    io::write_json(&json_path, &r)?;
-    io::write_atomic(&md_path, md.as_bytes())?;
-    // A fixed name next to the Markdown, so callers find it without a new
-    // return value (`tars demo` prints it from layout::RETRO_HTML).
-    io::write_atomic(&out_dir.join(layout::RETRO_HTML), html.as_bytes())?;
+    // One set: a failure leaves the old JSON, Markdown and HTML together.
+    let json = io::json_bytes(&json_path, &r)?;
+    let html_path = out_dir.join(layout::RETRO_HTML);
+    io::write_set(&[
+        (&json_path, &json),
+        (&md_path, md.as_bytes()),
+        (&html_path, html.as_bytes()),
+    ])?;
     Ok((md_path, json_path, r))
 }
 

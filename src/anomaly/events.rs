@@ -20,15 +20,19 @@ pub fn read_events(path: &Path) -> Result<Vec<AnomalyEvent>> {
 /// Replaces the events inside `window` with `fresh` (keeping those outside,
 /// from earlier runs) under the file's lock, and writes atomically.
 pub fn merge_into_file(path: &Path, window: &Window, fresh: Vec<AnomalyEvent>) -> Result<usize> {
+    merge_series_into_file(path, window, None, fresh)
+}
+
+/// Like [`merge_into_file`], but only the events of the `analysed` series
+/// (all when `None`) are replaced: other series' events are kept.
+pub fn merge_series_into_file(
+    path: &Path,
+    window: &Window,
+    analysed: Option<&Analysed>,
+    fresh: Vec<AnomalyEvent>,
+) -> Result<usize> {
     io::with_lock(path, || {
-        let mut all: Vec<AnomalyEvent> = read_events(path)?
-            .into_iter()
-            .filter(|e| e.start < window.start || e.start >= window.end)
-            .collect();
-        all.extend(fresh);
-        sort(&mut all);
-        all.dedup_by(|a, b| a.id == b.id);
-        group_incidents(&mut all);
+        let all = merge(read_events(path)?, fresh, window, analysed);
         io::write_json(path, &all)?;
         Ok(all.len())
     })

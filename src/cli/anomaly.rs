@@ -202,7 +202,10 @@ fn anomaly_input(
         end: to(end + 1),
     };
     let n = events.len();
-    let total = crate::anomaly::events::merge_into_file(out, &window, events)?;
+    // Only the exported series are replaced: other services' events stay.
+    let analysed = crate::anomaly::events::analysed(&series, "value");
+    let total =
+        crate::anomaly::events::merge_series_into_file(out, &window, Some(&analysed), events)?;
     print_pass(
         print,
         &AnomalyPass {

@@ -110,6 +110,8 @@ impl From<DockerApiArgs> for ProxySettings {
                 LogFormatArg::Text => LogFormat::Text,
                 LogFormatArg::Json => LogFormat::Json,
             },
+            // Connection deadlines and limit: the library's defaults.
+            ..ProxySettings::default()
         }
     }
 }

@@ -167,7 +167,7 @@ fn verdict_exit(
 }
 
 fn say(msg: impl AsRef<str>) {
-    eprintln!("{}", msg.as_ref());
+    eprintln!("{}", tars_core::redact::redact(msg.as_ref()));
 }
 
 /// Runs a parsed command.
@@ -244,18 +244,17 @@ pub fn run(mut args: Vec<std::ffi::OsString>) -> ExitCode {
         None => help::command(),
     };
     cmd = cmd.color(clap_color(&args));
-    let parsed = cmd
-        .try_get_matches_from(&args)
-        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
-    let cli = match parsed {
+    let cli = match parse(cmd.clone(), &args) {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // The same refusal, told with the arguments' CR/LF escaped.
+            let shown = parse(cmd, &crate::error::escaped_args(&args)).err();
+            let _ = shown.filter(clap::Error::use_stderr).unwrap_or(e).print();
+            return ExitCode::Usage;
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Ok
-            };
+            return ExitCode::Ok;
         }
     };
     let name = match alias {
@@ -269,11 +268,28 @@ pub fn run(mut args: Vec<std::ffi::OsString>) -> ExitCode {
     match execute(cli) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {
+            // Last line of defence: no secret, and no raw CR/LF, leaves.
             let label = term.paint("error:", crate::render::terminal::Tone::Bad);
-            eprintln!("{name}: {label} {e}");
+            eprintln!("{name}: {label} {}", e.display_line());
             e.exit_code()
         }
     }
+}
+
+/// Parses `args` with `cmd`. Negative numbers are values, not flags: a
+/// `--day-number -1` is then refused by the check of that flag's value,
+/// naming it, instead of as "unexpected argument '-1'".
+fn parse(cmd: clap::Command, args: &[std::ffi::OsString]) -> std::result::Result<Cli, clap::Error> {
+    fn negatives(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            let takes = a.get_action().takes_values();
+            a.allow_negative_numbers(takes)
+        })
+        .mut_subcommands(negatives)
+    }
+    let mut cmd = negatives(cmd);
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
 /// The command an alias stands for, from the name the program was run under

@@ -267,6 +267,41 @@ pub fn incident_count<'a>(events: impl IntoIterator<Item = &'a AnomalyEvent>) ->
         .len()
 }
 
+/// The (service, KPI) series a run analysed: what its merge may replace.
+pub type Analysed = std::collections::BTreeSet<(String, String)>;
+
+/// The series of `series` as the merge names them, all under KPI `kpi`.
+pub fn analysed(series: &[Series], kpi: &str) -> Analysed {
+    series
+        .iter()
+        .map(|s| (s.service.clone(), kpi.to_string()))
+        .collect()
+}
+
+/// The merge of a run's `fresh` events into the `existing` file: an existing
+/// event is replaced when it started inside `window` and belongs to a series
+/// the run analysed (`None`: every series, as a run over the whole source
+/// does). Events of other series, or outside the window, are kept: a run over
+/// one exported series must not wipe every other series' history.
+pub fn merge(
+    existing: Vec<AnomalyEvent>,
+    fresh: Vec<AnomalyEvent>,
+    window: &Window,
+    analysed: Option<&Analysed>,
+) -> Vec<AnomalyEvent> {
+    let replaced = |e: &AnomalyEvent| {
+        e.start >= window.start
+            && e.start < window.end
+            && analysed.is_none_or(|a| a.contains(&(e.service.clone(), e.kpi.clone())))
+    };
+    let mut all: Vec<AnomalyEvent> = existing.into_iter().filter(|e| !replaced(e)).collect();
+    all.extend(fresh);
+    sort(&mut all);
+    all.dedup_by(|a, b| a.id == b.id);
+    group_incidents(&mut all);
+    all
+}
+
 /// Events that started inside `window`.
 pub fn in_window<'a>(events: &'a [AnomalyEvent], window: &Window) -> Vec<&'a AnomalyEvent> {
     events
@@ -303,6 +338,36 @@ mod tests {
             restart_at: None,
             explanation: "x".into(),
         }
+    }
+
+    #[test]
+    fn a_run_over_some_series_keeps_the_others() {
+        let window = Window {
+            start: to_time(0),
+            end: to_time(10_000),
+        };
+        let existing = vec![
+            event("api", "value", 100, Severity::High),
+            event("api", "p99_latency_ms", 200, Severity::High),
+            event("db", "value", 300, Severity::High),
+            event("api", "value", 20_000, Severity::High),
+        ];
+        let fresh = vec![event("api", "value", 500, Severity::Low)];
+        let scope: Analysed = [("api".to_string(), "value".to_string())].into();
+        let ids = |v: &[AnomalyEvent]| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        let kept = merge(existing.clone(), fresh.clone(), &window, Some(&scope));
+        assert_eq!(
+            ids(&kept),
+            [
+                "api/p99_latency_ms/200",
+                "db/value/300",
+                "api/value/500",
+                "api/value/20000"
+            ]
+        );
+        // A run over the whole source still replaces the whole window.
+        let all = merge(existing, fresh, &window, None);
+        assert_eq!(ids(&all), ["api/value/500", "api/value/20000"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod events;
 pub mod facts;
 pub mod health;
 pub mod model;
+pub mod redact;
 pub mod regression;
 pub mod retro;
 pub mod slo;

@@ -33,6 +33,8 @@ pub struct Config {
     pub max_engine_calls: usize,
     /// HTTP requests in flight.
     pub max_in_flight: usize,
+    /// Connection deadlines and limit.
+    pub conn: crate::ConnLimits,
 }
 
 impl fmt::Debug for Config {
@@ -47,6 +49,7 @@ impl fmt::Debug for Config {
             .field("max_concurrency", &self.max_concurrency)
             .field("max_engine_calls", &self.max_engine_calls)
             .field("max_in_flight", &self.max_in_flight)
+            .field("conn", &self.conn)
             .finish()
     }
 }
@@ -77,12 +80,21 @@ impl Config {
             ("--request-timeout", args.request_timeout),
             ("--engine-timeout", args.engine_timeout),
             ("--stats-timeout", args.stats_timeout),
+            ("header read timeout", args.header_read_timeout),
         ] {
             if value.is_zero() {
                 return Err(DockerApiError::InvalidConfig(format!(
                     "{name} must be greater than zero"
                 )));
             }
+        }
+        // A connection busy on a slow request moves no byte: the idle
+        // deadline must not cut it before the request deadline does.
+        if args.idle_timeout <= args.request_timeout {
+            return Err(DockerApiError::InvalidConfig(format!(
+                "the idle timeout ({:?}) must exceed --request-timeout ({:?})",
+                args.idle_timeout, args.request_timeout
+            )));
         }
         Ok(Self {
             listen,
@@ -94,6 +106,11 @@ impl Config {
             max_concurrency: positive(args.max_concurrency, "--max-concurrency")?,
             max_engine_calls: positive(args.max_engine_calls, "--max-engine-calls")?,
             max_in_flight: positive(args.max_in_flight, "--max-in-flight")?,
+            conn: crate::ConnLimits {
+                header_read_timeout: args.header_read_timeout,
+                idle_timeout: args.idle_timeout,
+                max_connections: positive(args.max_connections, "max connections")?,
+            },
         })
     }
 }

@@ -17,6 +17,7 @@ mod error;
 mod metrics;
 mod middleware;
 mod routes;
+mod server;
 mod stats;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use config::{Config, Token, TOKEN_ENV};
 pub use error::AppError;
 pub use routes::{app, AppState};
+pub use server::{serve, ConnLimits};
 pub use stats::{
     compute_stats, ContainerStats, CpuStats, IoStats, MemoryStats, NetworkStats, StatsError,
 };
@@ -56,6 +58,14 @@ pub struct ProxySettings {
     pub max_engine_calls: u32,
     /// Cap on HTTP requests in flight; beyond it requests get 503 at once.
     pub max_in_flight: u32,
+    /// A request's headers must arrive within this long (also ends an idle
+    /// keep-alive connection).
+    pub header_read_timeout: Duration,
+    /// A connection with no byte moving either way this long is closed; must
+    /// exceed `request_timeout`.
+    pub idle_timeout: Duration,
+    /// Connections served at once; beyond them only `/health` is answered.
+    pub max_connections: u32,
     /// Access log format on stderr.
     pub log_format: LogFormat,
 }
@@ -72,6 +82,9 @@ impl Default for ProxySettings {
             max_concurrency: 16,
             max_engine_calls: 32,
             max_in_flight: 256,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
             log_format: LogFormat::Text,
         }
     }
@@ -171,24 +184,27 @@ pub fn run(args: ProxySettings) -> Result<(), DockerApiError> {
             token = config.token.is_some(),
             "tars docker-api listening"
         );
+        if let Some(warning) = exposure_warning(&config) {
+            tracing::warn!("{warning}");
+            // Also on stderr as is: a log filter must not hide it.
+            eprintln!("tars docker-api: WARNING: {warning}");
+        }
         serve(listener, state, shutdown).await
     })
 }
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then stops accepting
-/// and waits for in-flight requests (each bounded by the request timeout).
-pub async fn serve<F>(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: F,
-) -> Result<(), DockerApiError>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(DockerApiError::Serve)
+/// Said loudly at start when the container list is open to the network: bound
+/// beyond loopback and no token asked for.
+pub fn exposure_warning(config: &Config) -> Option<String> {
+    if config.listen.ip().is_loopback() || config.token.is_some() {
+        return None;
+    }
+    Some(format!(
+        "listening on {} without a token: anyone who can reach this address can \
+         list your containers and read their stats; set --token-file or {TOKEN_ENV}, \
+         or listen on 127.0.0.1",
+        config.listen
+    ))
 }
 
 /// Resolves on the first SIGINT or SIGTERM. The handlers are installed before

@@ -43,6 +43,7 @@ pub struct AppState {
     pub(crate) token: Option<Arc<Token>>,
     pub(crate) in_flight: Arc<Semaphore>,
     pub(crate) limits: Arc<Limits>,
+    pub(crate) conn_limits: crate::ConnLimits,
 }
 
 impl AppState {
@@ -66,6 +67,7 @@ impl AppState {
                 stats_timeout: config.stats_timeout,
                 max_concurrency: config.max_concurrency,
             }),
+            conn_limits: config.conn,
         }
     }
 
@@ -106,7 +108,7 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn health(State(state): State<AppState>) -> Response {
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
     match state.engine.ping(state.engine.deadline()).await {
         Ok(()) => Json(json!({ "status": "healthy", "timestamp": now_rfc3339() })).into_response(),
         Err(e) => {

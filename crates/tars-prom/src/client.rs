@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Connection, PromConfig};
+use tars_core::redact::redact;
 use tars_core::source::SourceError;
 
 /// One HTTP answer, kept raw so that it can be recorded verbatim.
@@ -33,17 +34,36 @@ pub(crate) enum Auth {
     Basic(String, String),
 }
 
+/// A server reached over HTTP.
+pub(crate) struct Live {
+    client: reqwest::Client,
+    base: url::Url,
+    describe: String,
+    auth: Auth,
+    retries: u32,
+    backoff: Duration,
+    timeout: Duration,
+    record: Option<PathBuf>,
+    /// Largest answer body accepted (after decompression), bytes.
+    max_body: u64,
+    /// Longest `Retry-After` waited for.
+    retry_after_cap: Duration,
+}
+
+/// One HTTP answer and how long the server asked us to wait before another.
+struct Answer {
+    reply: Reply,
+    retry_after: Option<Duration>,
+}
+
+/// Why one attempt got no usable answer.
+enum Fail {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
 pub(crate) enum Transport {
-    Live {
-        client: reqwest::Client,
-        base: url::Url,
-        describe: String,
-        auth: Auth,
-        retries: u32,
-        backoff: Duration,
-        timeout: Duration,
-        record: Option<PathBuf>,
-    },
+    Live(Box<Live>),
     Replay {
         dir: PathBuf,
         describe: String,
@@ -80,15 +100,18 @@ fn non_empty_env(name: &str) -> Option<String> {
 impl Transport {
     pub fn live(url: &str, args: &Connection, cfg: &PromConfig) -> Result<Transport, SourceError> {
         let trimmed = url.trim().trim_end_matches('/');
+        // Artifacts, recordings and messages only ever see the redacted URL;
+        // it still names scheme, host, port and path, so sources compare.
+        let shown = redact(trimmed);
         let mut base = url::Url::parse(&format!("{trimmed}/"))
-            .map_err(|e| SourceError::Config(format!("--prometheus-url {url}: {e}")))?;
+            .map_err(|e| SourceError::Config(format!("--prometheus-url {shown}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(SourceError::Config(format!(
-                "--prometheus-url {url}: only http and https are supported"
+                "--prometheus-url {shown}: only http and https are supported"
             )));
         }
         base.set_query(None);
-        let describe = format!("prometheus:{trimmed}");
+        let describe = format!("prometheus:{shown}");
 
         let auth = if let Some(user) = &args.basic_auth_user {
             let pw = match &args.basic_auth_password_file {
@@ -112,13 +135,14 @@ impl Transport {
 
         let mut headers = HeaderMap::new();
         for h in &args.headers {
+            let shown = redact(h);
             let (k, v) = h.split_once(':').ok_or_else(|| {
-                SourceError::Config(format!("--header {h:?}: expected 'NAME: VALUE'"))
+                SourceError::Config(format!("--header {shown:?}: expected 'NAME: VALUE'"))
             })?;
             let name = HeaderName::from_bytes(k.trim().as_bytes())
-                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+                .map_err(|e| SourceError::Config(format!("--header {shown:?}: {e}")))?;
             let value = HeaderValue::from_str(v.trim())
-                .map_err(|e| SourceError::Config(format!("--header {h:?}: {e}")))?;
+                .map_err(|e| SourceError::Config(format!("--header {shown:?}: {e}")))?;
             headers.append(name, value);
         }
 
@@ -154,11 +178,12 @@ impl Transport {
                 source: describe.clone(),
             })
             .unwrap_or_default();
-            std::fs::write(dir.join(SOURCE_FILE), meta)
+            write_atomic(dir, SOURCE_FILE, &meta)
                 .map_err(|e| SourceError::Config(format!("--record {}: {e}", dir.display())))?;
+            remove_stale_temps(dir, STALE_TEMP);
         }
 
-        Ok(Transport::Live {
+        Ok(Transport::Live(Box::new(Live {
             client,
             base,
             describe,
@@ -167,7 +192,9 @@ impl Transport {
             backoff: Duration::from_millis(cfg.retry_backoff_ms),
             timeout,
             record: args.record.clone(),
-        })
+            max_body: cfg.max_response_bytes,
+            retry_after_cap: Duration::from_secs(cfg.max_retry_after_secs),
+        })))
     }
 
     pub fn replay(dir: &Path) -> Result<Transport, SourceError> {
@@ -187,7 +214,8 @@ impl Transport {
             // pipeline stamp artifacts with the window, so replays are
             // byte-identical.
             describe: format!("file:{}", dir.display()),
-            recorded: src.source,
+            // Recordings made before redaction may still hold a password.
+            recorded: redact(&src.source),
         })
     }
 
@@ -195,89 +223,21 @@ impl Transport {
     pub fn recorded_from(&self) -> Option<&str> {
         match self {
             Transport::Replay { recorded, .. } => Some(recorded),
-            Transport::Live { .. } => None,
+            Transport::Live(_) => None,
         }
     }
 
     pub fn describe(&self) -> &str {
         match self {
-            Transport::Live { describe, .. } | Transport::Replay { describe, .. } => describe,
+            Transport::Live(live) => &live.describe,
+            Transport::Replay { describe, .. } => describe,
         }
     }
 
     /// GET `path` (relative to the API root, e.g. `api/v1/query`).
     pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
         match self {
-            Transport::Live {
-                client,
-                base,
-                auth,
-                retries,
-                backoff,
-                timeout,
-                record,
-                ..
-            } => {
-                let url = base
-                    .join(path)
-                    .map_err(|e| GetError::Request(e.to_string()))?;
-                let mut delay = *backoff;
-                let mut attempt = 0;
-                let reply = loop {
-                    let mut req = client.get(url.clone()).query(params);
-                    req = match auth {
-                        Auth::None => req,
-                        Auth::Bearer(t) => req.bearer_auth(t),
-                        Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
-                    };
-                    let outcome = match req.send().await {
-                        Ok(resp) => {
-                            let status = resp.status().as_u16();
-                            match resp.bytes().await {
-                                Ok(body) => Ok(Reply { status, body }),
-                                Err(e) => Err(e),
-                            }
-                        }
-                        Err(e) => Err(e),
-                    };
-                    // Only failures that a second try can fix are retried:
-                    // a 4xx or a timeout would just fail (or hang) again.
-                    let retry = match &outcome {
-                        Ok(r) => r.status >= 500,
-                        Err(e) => e.is_connect(),
-                    };
-                    if retry && attempt < *retries {
-                        attempt += 1;
-                        tokio::time::sleep(delay).await;
-                        delay = delay.saturating_mul(2);
-                        continue;
-                    }
-                    match outcome {
-                        Ok(r) => break r,
-                        Err(e) if e.is_timeout() => {
-                            return Err(GetError::Request(format!(
-                                "timed out after {}s (--query-timeout-secs)",
-                                timeout.as_secs()
-                            )))
-                        }
-                        Err(e) => {
-                            let tries = if attempt > 0 {
-                                format!(" (after {} attempts)", attempt + 1)
-                            } else {
-                                String::new()
-                            };
-                            return Err(GetError::Request(format!("{}{tries}", chain(&e))));
-                        }
-                    }
-                };
-                if let Some(dir) = record {
-                    save(dir, path, params, &reply).map_err(|e| GetError::Replay {
-                        path: dir.display().to_string(),
-                        msg: format!("cannot record: {e}"),
-                    })?;
-                }
-                Ok(reply)
-            }
+            Transport::Live(live) => live.get(path, params).await,
             Transport::Replay { dir, .. } => {
                 let key = key(path, params);
                 let meta_path = dir.join(format!("{key}.json"));
@@ -307,6 +267,148 @@ impl Transport {
             }
         }
     }
+}
+
+impl Live {
+    async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| GetError::Request(e.to_string()))?;
+        let mut delay = self.backoff;
+        let mut attempt = 0;
+        let reply = loop {
+            let outcome = self.send(&url, params).await;
+            if attempt < self.retries {
+                if let Some(wait) = self.retry_wait(&outcome, delay) {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                    delay = delay.saturating_mul(2);
+                    continue;
+                }
+            }
+            match outcome {
+                Ok(a) => break a.reply,
+                Err(fail) => return Err(GetError::Request(self.failure(fail, attempt))),
+            }
+        };
+        if let Some(dir) = &self.record {
+            save(dir, path, params, &reply).map_err(|e| GetError::Replay {
+                path: dir.display().to_string(),
+                msg: format!("cannot record: {e}"),
+            })?;
+        }
+        Ok(reply)
+    }
+
+    async fn send(&self, url: &url::Url, params: &[(&str, String)]) -> Result<Answer, Fail> {
+        let req = self.client.get(url.clone()).query(params);
+        let req = match &self.auth {
+            Auth::None => req,
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+        };
+        let resp = req.send().await.map_err(Fail::Http)?;
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(resp.headers());
+        let body = read_limited(resp, self.max_body).await?;
+        Ok(Answer {
+            reply: Reply { status, body },
+            retry_after,
+        })
+    }
+
+    /// How long to wait before another try, or `None` when another try
+    /// cannot help: a 4xx, a timeout (it would hang again), a TLS or
+    /// certificate error (it would fail again), an oversized answer.
+    fn retry_wait(&self, outcome: &Result<Answer, Fail>, backoff: Duration) -> Option<Duration> {
+        match outcome {
+            Ok(a) if matches!(a.reply.status, 429 | 503) => Some(
+                a.retry_after
+                    .map_or(backoff, |asked| asked.min(self.retry_after_cap)),
+            ),
+            Ok(a) => (a.reply.status >= 500).then_some(backoff),
+            Err(Fail::Http(e)) => (e.is_connect() && !is_tls(e)).then_some(backoff),
+            Err(Fail::TooLarge) => None,
+        }
+    }
+
+    fn failure(&self, fail: Fail, attempt: u32) -> String {
+        match fail {
+            Fail::TooLarge => format!(
+                "answer larger than {} bytes ([prometheus] max_response_bytes)",
+                self.max_body
+            ),
+            Fail::Http(e) if e.is_timeout() => format!(
+                "timed out after {}s (--query-timeout-secs)",
+                self.timeout.as_secs()
+            ),
+            Fail::Http(e) => {
+                let tries = if attempt > 0 {
+                    format!(" (after {} attempts)", attempt + 1)
+                } else {
+                    String::new()
+                };
+                format!("{}{tries}", chain(&e))
+            }
+        }
+    }
+}
+
+/// The body, refused as soon as it grows past `max` bytes (a server or proxy
+/// streaming without end must not exhaust memory).
+async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Bytes, Fail> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(Fail::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Fail::Http)? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(Fail::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = at.timestamp() - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(secs.max(0).unsigned_abs()))
+}
+
+/// A TLS failure (handshake, certificate, a plain-HTTP server spoken to over
+/// https): rustls reports it as invalid data, inside the connect error.
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string().to_ascii_lowercase();
+        if ["certificate", "tls", "handshake"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            return true;
+        }
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::InvalidData => return true,
+            // `io::Error::source` skips the error it wraps: look inside.
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            },
+            None => err.source(),
+        };
+    }
+    false
 }
 
 fn render_params(params: &[(&str, String)]) -> String {
@@ -347,9 +449,53 @@ fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std
             .collect(),
         status: reply.status,
     };
-    std::fs::write(dir.join(format!("{key}.body")), &reply.body)?;
-    let text = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join(format!("{key}.json")), text)
+    // A recording is meant to be shared: a server echoing a token in an answer
+    // must not put it on disk. Redaction keeps JSON valid (it only shortens
+    // string contents), so replay still parses what was recorded.
+    let body = match std::str::from_utf8(&reply.body) {
+        Ok(text) => Bytes::from(redact(text)),
+        Err(_) => reply.body.clone(),
+    };
+    write_atomic(dir, &format!("{key}.body"), &body)?;
+    let text = serde_json::to_string_pretty(&meta).map_err(std::io::Error::other)?;
+    write_atomic(dir, &format!("{key}.json"), redact(&text).as_bytes())
+}
+
+/// Age past which a recording's temp file is a killed run's leftover (other
+/// runs may be recording into the same directory right now).
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+/// Removes temp files of [`write_atomic`] older than `age` from `dir`.
+fn remove_stale_temps(dir: &Path, age: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|n| n.starts_with(".q-") && n.contains(".tmp."));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|a| a > age);
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `dir/name` through a fresh temp file (`O_EXCL`, random name) and a
+/// rename: a replay never reads half an answer, and a planted link at the
+/// name is replaced, not written through.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp."))
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(dir.join(name)).map(drop).map_err(|e| e.error)
 }
 
 /// An error and its causes on one line, without the URL reqwest prepends
@@ -371,7 +517,33 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     one_line(&parts.join(": "))
 }
 
-/// A server's message as one bounded line.
+/// A server's message as one bounded line, secrets masked.
 pub(crate) fn one_line(s: &str) -> String {
-    tars_core::text::one_line(s, 400)
+    tars_core::text::one_line(&redact(s), 400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_are_written_whole_and_old_temps_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let leftover = dir.path().join(".q-1.body.tmp.abc");
+        let live = dir.path().join(".q-2.body.tmp.def");
+        std::fs::write(&leftover, b"half").unwrap();
+        std::fs::write(&live, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&leftover)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .unwrap();
+        remove_stale_temps(dir.path(), STALE_TEMP);
+        assert!(!leftover.exists());
+        assert!(live.exists(), "another run may be writing it");
+
+        write_atomic(dir.path(), "q-3.json", b"{}").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("q-3.json")).unwrap(), b"{}");
+    }
 }

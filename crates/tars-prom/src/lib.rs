@@ -42,12 +42,17 @@ pub struct PromConfig {
     pub total_timeout_secs: u64,
     /// Requests in flight at once (`--max-concurrency` overrides).
     pub max_concurrency: usize,
-    /// Extra attempts after a 5xx or a connection error.
+    /// Extra attempts after a 5xx, a 429 or a connection error (not TLS).
     pub retries: u32,
     /// First retry delay, milliseconds; doubled on every further retry.
     pub retry_backoff_ms: u64,
     /// Range substituted for `{range}` by `tars kpi check` probes, seconds.
     pub check_range_secs: u64,
+    /// Largest answer accepted (after decompression), bytes; a bigger one is
+    /// an error, not retried.
+    pub max_response_bytes: u64,
+    /// Longest wait a 429/503's `Retry-After` can ask for, seconds.
+    pub max_retry_after_secs: u64,
     /// The KPI catalogue.
     pub queries: KpiQueries,
 }
@@ -65,6 +70,8 @@ impl Default for PromConfig {
             retries: 3,
             retry_backoff_ms: 250,
             check_range_secs: 3600,
+            max_response_bytes: 256 << 20,
+            max_retry_after_secs: 30,
             queries: KpiQueries::default(),
         }
     }

@@ -357,16 +357,24 @@ pub fn read_query_range_file_grouped(
         path: path.display().to_string(),
         msg,
     };
+    // A FIFO would hang the run and a device never end: only regular files.
+    // (No size limit: a week of a big fleet is hundreds of MB, and it streams.)
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err(
+            "not a regular file (expected a saved query_range answer)".into(),
+        ));
+    }
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let env: Envelope = serde_json::from_reader(reader)
         .map_err(|e| err(format!("not a query_range answer: {e}")))?;
     if env.status != "success" {
-        return Err(err(format!(
+        return Err(err(super::client::one_line(&format!(
             "the saved answer is an error: {} {}",
             env.error_type.unwrap_or_default(),
             env.error.unwrap_or_default()
-        )));
+        ))));
     }
     let data = env
         .data

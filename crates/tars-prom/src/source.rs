@@ -406,11 +406,12 @@ impl PromSource {
             };
             table.add_row(vec![t.name().to_string(), n, status, q.clone()]);
         }
-        Ok(format!(
+        // Error cells quote the server; the whole table goes out redacted.
+        Ok(tars_core::redact::redact(&format!(
             "{table}\n{ok} of {} queries returned data at {} (ranges of {range}s ending now)\n",
             jobs.len(),
             self.server()
-        ))
+        )))
     }
 }
 
@@ -419,11 +420,14 @@ fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, Sour
     let parsed: Result<Envelope, _> = serde_json::from_slice(&reply.body);
     let status = reply.status;
     let snippet = || {
-        let s = String::from_utf8_lossy(&reply.body[..reply.body.len().min(120)]).to_string();
-        if s.trim().is_empty() {
+        // Redacted before it is cut, so a cut never splits a secret from the
+        // prefix that gives it away.
+        let head = &reply.body[..reply.body.len().min(4096)];
+        let s = one_line(&String::from_utf8_lossy(head));
+        if s.is_empty() {
             "empty body".to_string()
         } else {
-            format!("body starts {:?}", one_line(&s))
+            format!("body starts {:?}", tars_core::text::truncate(&s, 120))
         }
     };
     let api_error = |env: &Envelope| {

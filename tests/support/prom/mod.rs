@@ -325,15 +325,7 @@ pub fn fake_server(script: Vec<Misbehave>) -> FakeServer {
             let step = script[n.min(script.len() - 1)].clone();
             let r = r.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
+                let head = read_head(&stream);
                 if let Ok(mut v) = r.lock() {
                     v.push(head);
                 }
@@ -356,4 +348,50 @@ pub fn fake_server(script: Vec<Misbehave>) -> FakeServer {
         hits,
         requests,
     }
+}
+
+/// The request line and headers of one HTTP request.
+fn read_head(stream: &TcpStream) -> String {
+    let Ok(clone) = stream.try_clone() else {
+        return String::new();
+    };
+    let mut reader = BufReader::new(clone);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    head
+}
+
+/// A loopback HTTP server answering each request with what `answer` makes of
+/// its request line and headers (a whole raw HTTP response). Returns its URL.
+pub fn serve(answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let head = read_head(&stream);
+                let _ = stream.write_all(&answer(&head));
+            });
+        }
+    });
+    url
+}
+
+/// A whole HTTP response with a JSON body; `extra_headers` end in CRLF each.
+pub fn response(status: u16, extra_headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra_headers}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
