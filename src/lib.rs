@@ -23,5 +23,6 @@ pub mod cli;
 pub mod notify;
 pub mod pipeline;
 pub mod schema;
+pub mod secret;
 pub mod watch;
 pub use tars_core::text;

@@ -74,3 +74,31 @@ fn a_first_argument_naming_a_tool_runs_that_tool() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--listen"));
 }
+
+#[test]
+fn an_unreadable_credential_file_is_a_usage_error_naming_its_flag() {
+    usage(
+        &[
+            "ga-kpi",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--bearer-token-file",
+            "/nonexistent/token",
+            "--ga-timestamp",
+            "2025-11-18T00:00:00Z",
+        ],
+        "--bearer-token-file: /nonexistent/token",
+    );
+    usage(
+        &[
+            "ga-kpi",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--basic-auth-user",
+            "tars",
+            "--ga-timestamp",
+            "2025-11-18T00:00:00Z",
+        ],
+        "--basic-auth-user needs --basic-auth-password-file",
+    );
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use prom_support::{self as sp, Misbehave};
 use tars::model::{Kpi, KpiValues, Series, Window, OVERALL};
-use tars::prom::{self, Connection, PromConfig};
+use tars::prom::{self, Auth, Connection, PromConfig};
 use tars::source::{MetricsSource, SourceError, WindowKpis};
 
 /// Latency percentiles: absolute tolerance (ms). Everything else: relative.
@@ -777,11 +777,8 @@ fn promql_error_shows_the_server_message() {
 #[test]
 fn unauthorized_is_reported_with_a_hint() {
     let fake = sp::fake_server(vec![Misbehave::Reply(401, "Unauthorized".into())]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "secret-token\n").expect("token");
     let args = Connection {
-        bearer_token_file: Some(token),
+        auth: Auth::Bearer("secret-token".into()),
         headers: vec!["X-Scope-OrgID: team-a".into()],
         ..Connection::default()
     };
@@ -881,10 +878,6 @@ fn bad_flags_are_config_errors() {
             ..Connection::default()
         },
         Connection {
-            bearer_token_file: Some("/nonexistent/token".into()),
-            ..Connection::default()
-        },
-        Connection {
             ca_file: Some("/nonexistent/ca.pem".into()),
             ..Connection::default()
         },
@@ -912,14 +905,13 @@ fn tls_error_is_one_line() {
 }
 
 #[test]
-fn basic_auth_password_comes_from_a_file() {
+fn basic_auth_is_sent_as_given() {
     let fake = sp::fake_server(vec![Misbehave::Reply(200, OK_VECTOR.into())]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "s3cret\n").expect("password");
     let args = Connection {
-        basic_auth_user: Some("tars".into()),
-        basic_auth_password_file: Some(pw),
+        auth: Auth::Basic {
+            user: "tars".into(),
+            password: "s3cret".into(),
+        },
         ..Connection::default()
     };
     let one_at_a_time = PromConfig {

@@ -125,7 +125,7 @@ pub fn open_source(
             Error::Usage("--source prometheus needs --prometheus-url (or PROMETHEUS_URL)".into())
         })?;
         let resolved = prom::resolve(&args.prom.overrides(), &cfg.prometheus);
-        return Ok(prom::connect(url, &args.prom.connection(), &resolved)?);
+        return Ok(prom::connect(url, &args.prom.connection()?, &resolved)?);
     }
     if let Some(dir) = spec.strip_prefix("file:") {
         let resolved = prom::resolve(&args.prom.overrides(), &cfg.prometheus);
@@ -189,7 +189,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                 Error::Usage("kpi check needs --prometheus-url (or PROMETHEUS_URL)".into())
             })?;
             let resolved = prom::resolve(&source.prom.overrides(), &cfg.prometheus);
-            let report = prom::kpi_check(url, &source.prom.connection(), &resolved)?;
+            let report = prom::kpi_check(url, &source.prom.connection()?, &resolved)?;
             crate::io::print_text(&format!("{report}\n"))
         }
         Command::Schema(a) if a.markdown => crate::io::print_text(&crate::schema::markdown()),

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use tars_prom::{Connection, Overrides};
+use tars_prom::{Auth, Connection, Overrides};
+
+use crate::error::{Error, Result};
 
 /// Connection flags for a Prometheus-compatible server. Secrets come from
 /// files or the environment only, never from a flag value visible in `ps`.
@@ -42,16 +44,45 @@ pub struct PromArgs {
 }
 
 impl PromArgs {
-    /// How to reach the server.
-    pub fn connection(&self) -> Connection {
-        Connection {
-            bearer_token_file: self.bearer_token_file.clone(),
-            basic_auth_user: self.basic_auth_user.clone(),
-            basic_auth_password_file: self.basic_auth_password_file.clone(),
+    /// How to reach the server, with its credentials loaded.
+    pub fn connection(&self) -> Result<Connection> {
+        Ok(Connection {
+            auth: self.auth()?,
             ca_file: self.ca_file.clone(),
             headers: self.headers.clone(),
             record: self.record.clone(),
+        })
+    }
+
+    /// Basic auth when a user is given (its password from the file or
+    /// `$PROMETHEUS_BASIC_AUTH_PASSWORD`), else a bearer token when one is
+    /// given, else none. A named file that cannot be read is a usage error.
+    fn auth(&self) -> Result<Auth> {
+        let load = |file: Option<&std::path::Path>, env: &str, flag: &str| {
+            crate::secret::load(file, env).map_err(|e| Error::Usage(format!("{flag}: {e}")))
+        };
+        if let Some(user) = &self.basic_auth_user {
+            let password = load(
+                self.basic_auth_password_file.as_deref(),
+                "PROMETHEUS_BASIC_AUTH_PASSWORD",
+                "--basic-auth-password-file",
+            )?
+            .ok_or_else(|| {
+                Error::Usage(
+                    "--basic-auth-user needs --basic-auth-password-file or $PROMETHEUS_BASIC_AUTH_PASSWORD".into(),
+                )
+            })?;
+            return Ok(Auth::Basic {
+                user: user.clone(),
+                password,
+            });
         }
+        Ok(load(
+            self.bearer_token_file.as_deref(),
+            "PROMETHEUS_BEARER_TOKEN",
+            "--bearer-token-file",
+        )?
+        .map_or(Auth::None, Auth::Bearer))
     }
 
     /// What the flags change of `[prometheus]`.
@@ -61,5 +92,32 @@ impl PromArgs {
             total_timeout_secs: self.total_timeout_secs,
             max_concurrency: self.max_concurrency,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_wins_over_a_bearer_token_and_reads_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pw, tok) = (dir.path().join("pw"), dir.path().join("tok"));
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        std::fs::write(&tok, "t0ken\n").unwrap();
+        let mut a = PromArgs {
+            bearer_token_file: Some(tok),
+            ..PromArgs::default()
+        };
+        assert_eq!(a.connection().unwrap().auth, Auth::Bearer("t0ken".into()));
+        a.basic_auth_user = Some("tars".into());
+        a.basic_auth_password_file = Some(pw);
+        assert_eq!(
+            a.connection().unwrap().auth,
+            Auth::Basic {
+                user: "tars".into(),
+                password: "s3cret".into()
+            }
+        );
     }
 }

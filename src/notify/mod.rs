@@ -119,21 +119,15 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
 
 /// A secret from a file, else from an environment variable; trimmed, never empty.
 fn secret(file: Option<&Path>, env: &str, what: &str) -> Result<String, NotifyError> {
-    let value = match file {
-        Some(p) => std::fs::read_to_string(p).map_err(|source| NotifyError::Read {
-            path: p.to_path_buf(),
-            source,
-        })?,
-        None => std::env::var(env).map_err(|_| {
-            NotifyError::Usage(format!("{what}: give a file with the flag or set {env}"))
-        })?,
-    };
-    let v = value.trim().to_string();
-    if v.is_empty() {
-        let src = file.map_or_else(|| env.to_string(), |p| p.display().to_string());
-        return Err(NotifyError::Usage(format!("{what}: {src} is empty")));
+    use crate::secret::{load, SecretError};
+    match load(file, env) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(NotifyError::Usage(format!(
+            "{what}: give a file with the flag or set {env}"
+        ))),
+        Err(SecretError::Read { path, source }) => Err(NotifyError::Read { path, source }),
+        Err(e @ SecretError::Empty(_)) => Err(NotifyError::Usage(format!("{what}: {e}"))),
     }
-    Ok(v)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, NotifyError> {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::{Connection, PromConfig};
+use super::{Auth, Connection, PromConfig};
 use tars_core::redact::redact;
 use tars_core::source::SourceError;
 
@@ -25,13 +25,6 @@ pub(crate) enum GetError {
     Request(String),
     /// Replay has no recorded answer for this request.
     Replay { path: String, msg: String },
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Auth {
-    None,
-    Bearer(String),
-    Basic(String, String),
 }
 
 /// A server reached over HTTP.
@@ -87,16 +80,6 @@ struct RecordedSource {
 
 const SOURCE_FILE: &str = "source.json";
 
-fn read_secret(path: &Path, what: &str) -> Result<String, SourceError> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .map_err(|e| SourceError::Config(format!("{what} {}: {e}", path.display())))
-}
-
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl Transport {
     pub fn live(url: &str, args: &Connection, cfg: &PromConfig) -> Result<Transport, SourceError> {
         let trimmed = url.trim().trim_end_matches('/');
@@ -113,25 +96,7 @@ impl Transport {
         base.set_query(None);
         let describe = format!("prometheus:{shown}");
 
-        let auth = if let Some(user) = &args.basic_auth_user {
-            let pw = match &args.basic_auth_password_file {
-                Some(p) => read_secret(p, "--basic-auth-password-file")?,
-                None => non_empty_env("PROMETHEUS_BASIC_AUTH_PASSWORD").ok_or_else(|| {
-                    SourceError::Config(
-                        "--basic-auth-user needs --basic-auth-password-file or \
-                         $PROMETHEUS_BASIC_AUTH_PASSWORD"
-                            .into(),
-                    )
-                })?,
-            };
-            Auth::Basic(user.clone(), pw)
-        } else if let Some(p) = &args.bearer_token_file {
-            Auth::Bearer(read_secret(p, "--bearer-token-file")?)
-        } else if let Some(t) = non_empty_env("PROMETHEUS_BEARER_TOKEN") {
-            Auth::Bearer(t.trim().to_string())
-        } else {
-            Auth::None
-        };
+        let auth = args.auth.clone();
 
         let mut headers = HeaderMap::new();
         for h in &args.headers {
@@ -306,7 +271,7 @@ impl Live {
         let req = match &self.auth {
             Auth::None => req,
             Auth::Bearer(t) => req.bearer_auth(t),
-            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+            Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
         };
         let resp = req.send().await.map_err(Fail::Http)?;
         let status = resp.status().as_u16();

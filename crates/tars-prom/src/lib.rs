@@ -191,19 +191,37 @@ impl PromConfig {
 /// fills this from its flags.
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
-    /// File holding a bearer token (else $PROMETHEUS_BEARER_TOKEN is used).
-    pub bearer_token_file: Option<PathBuf>,
-    /// User for HTTP basic auth; the password comes from
-    /// `basic_auth_password_file` or $PROMETHEUS_BASIC_AUTH_PASSWORD.
-    pub basic_auth_user: Option<String>,
-    /// File holding the basic-auth password.
-    pub basic_auth_password_file: Option<PathBuf>,
+    /// Credentials, already loaded by the caller (files and environment are
+    /// read at the edge, once).
+    pub auth: Auth,
     /// PEM bundle of extra CA certificates to trust.
     pub ca_file: Option<PathBuf>,
     /// Extra request headers, `NAME: VALUE`.
     pub headers: Vec<String>,
     /// Save every query and its raw response under this directory.
     pub record: Option<PathBuf>,
+}
+
+/// How requests authenticate. `Debug` never shows the secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Auth {
+    #[default]
+    None,
+    Bearer(String),
+    Basic {
+        user: String,
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+            Auth::Basic { user, .. } => write!(f, "Basic({user}:***)"),
+        }
+    }
 }
 
 /// Overrides of `[prometheus]` given on the command line or in the environment.
