@@ -26,6 +26,7 @@ check tars-stats "${io_and_cli[@]}" serde tars-core tars-detector
 check tars-detector "${io_and_cli[@]}" tars-core
 check tars-core "${io_and_cli[@]}"
 check tars-sim "${io_and_cli[@]}"
+check tars-http clap axum minijinja bollard reqwest tars-core
 check tars-prom clap axum minijinja bollard
 check tars-docker-api clap tars tars-core tars-detector tars-stats
 exit "$fail"

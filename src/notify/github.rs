@@ -158,46 +158,50 @@ impl Gh {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Response, NotifyError> {
-        let mut attempt = 0;
-        loop {
+        // Only rate limiting is retried, after the wait GitHub asks for.
+        let policy = tars_http::Retry {
+            retries: MAX_RETRIES,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(MAX_WAIT_SECS),
+        };
+        let (sent, attempt) = tars_http::retry(&policy, |_| async {
             let mut req = self.request(method.clone(), url);
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| self.err(&method, url, e.without_url().to_string()))?;
-            let status = resp.status();
-            if status.is_success() {
-                return Ok(resp);
-            }
-            if let Some(wait) = rate_limit_wait(&resp) {
-                if attempt < MAX_RETRIES {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                    continue;
+            match req.send().await {
+                Ok(resp) if resp.status().is_success() => (Ok(resp), None),
+                Ok(resp) => {
+                    let wait = rate_limit_wait(&resp);
+                    (Ok(resp), wait)
                 }
+                Err(e) => (Err(e), None),
             }
-            let text = resp.text().await.unwrap_or_default();
-            let msg = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-                .unwrap_or(text);
-            let retried = if attempt > 0 {
-                format!(
-                    " after {attempt} retr{}",
-                    if attempt == 1 { "y" } else { "ies" }
-                )
-            } else {
-                String::new()
-            };
-            return Err(self.err(
-                &method,
-                url,
-                format!("HTTP {}{retried}: {}", status.as_u16(), one_line(&msg, 200)),
-            ));
+        })
+        .await;
+        let resp = sent.map_err(|e| self.err(&method, url, e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
         }
+        let text = resp.text().await.unwrap_or_default();
+        let msg = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+            .unwrap_or(text);
+        let retried = if attempt > 0 {
+            format!(
+                " after {attempt} retr{}",
+                if attempt == 1 { "y" } else { "ies" }
+            )
+        } else {
+            String::new()
+        };
+        Err(self.err(
+            &method,
+            url,
+            format!("HTTP {}{retried}: {}", status.as_u16(), one_line(&msg, 200)),
+        ))
     }
 
     async fn open_titles(&self, label: &str) -> Result<HashSet<String>, NotifyError> {

@@ -33,14 +33,12 @@ pub(crate) struct Live {
     base: url::Url,
     describe: String,
     auth: Auth,
-    retries: u32,
-    backoff: Duration,
+    /// Retries, backoff, and the longest wait (also caps `Retry-After`).
+    retry: tars_http::Retry,
     timeout: Duration,
     record: Option<PathBuf>,
     /// Largest answer body accepted (after decompression), bytes.
     max_body: u64,
-    /// Longest `Retry-After` waited for.
-    retry_after_cap: Duration,
 }
 
 /// One HTTP answer and how long the server asked us to wait before another.
@@ -153,12 +151,14 @@ impl Transport {
             base,
             describe,
             auth,
-            retries: cfg.retries,
-            backoff: Duration::from_millis(cfg.retry_backoff_ms),
+            retry: tars_http::Retry {
+                retries: cfg.retries,
+                backoff: Duration::from_millis(cfg.retry_backoff_ms),
+                max_wait: Duration::from_secs(cfg.max_retry_after_secs),
+            },
             timeout,
             record: args.record.clone(),
             max_body: cfg.max_response_bytes,
-            retry_after_cap: Duration::from_secs(cfg.max_retry_after_secs),
         })))
     }
 
@@ -240,22 +240,18 @@ impl Live {
             .base
             .join(path)
             .map_err(|e| GetError::Request(e.to_string()))?;
-        let mut delay = self.backoff;
-        let mut attempt = 0;
-        let reply = loop {
-            let outcome = self.send(&url, params).await;
-            if attempt < self.retries {
-                if let Some(wait) = self.retry_wait(&outcome, delay) {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                    delay = delay.saturating_mul(2);
-                    continue;
-                }
+        let (outcome, attempt) = tars_http::retry(&self.retry, |backoff| {
+            let url = &url;
+            async move {
+                let outcome = self.send(url, params).await;
+                let wait = self.retry_wait(&outcome, backoff);
+                (outcome, wait)
             }
-            match outcome {
-                Ok(a) => break a.reply,
-                Err(fail) => return Err(GetError::Request(self.failure(fail, attempt))),
-            }
+        })
+        .await;
+        let reply = match outcome {
+            Ok(a) => a.reply,
+            Err(fail) => return Err(GetError::Request(self.failure(fail, attempt))),
         };
         if let Some(dir) = &self.record {
             save(dir, path, params, &reply).map_err(|e| GetError::Replay {
@@ -275,7 +271,7 @@ impl Live {
         };
         let resp = req.send().await.map_err(Fail::Http)?;
         let status = resp.status().as_u16();
-        let retry_after = retry_after(resp.headers());
+        let retry_after = tars_http::retry_after(resp.headers());
         let body = read_limited(resp, self.max_body).await?;
         Ok(Answer {
             reply: Reply { status, body },
@@ -290,7 +286,7 @@ impl Live {
         match outcome {
             Ok(a) if matches!(a.reply.status, 429 | 503) => Some(
                 a.retry_after
-                    .map_or(backoff, |asked| asked.min(self.retry_after_cap)),
+                    .map_or(backoff, |asked| asked.min(self.retry.max_wait)),
             ),
             Ok(a) => (a.reply.status >= 500).then_some(backoff),
             Err(Fail::Http(e)) => (e.is_connect() && !is_tls(e)).then_some(backoff),
@@ -334,21 +330,6 @@ async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Bytes, Fa
         body.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(body))
-}
-
-/// `Retry-After` in seconds or as an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let secs = at.timestamp() - chrono::Utc::now().timestamp();
-    Some(Duration::from_secs(secs.max(0).unsigned_abs()))
 }
 
 /// A TLS failure (handshake, certificate, a plain-HTTP server spoken to over
