@@ -17,7 +17,7 @@ pub(super) fn ga_kpi(a: GaKpiArgs, color: ColorChoice) -> Result<()> {
     let out = Output::new(a.output, color);
     let cfg = load_config(a.common.config.as_deref())?;
     let ga = ga_from(a.ga_timestamp.as_deref())?;
-    let source = open_source(&a.source, &cfg, ga)?;
+    let source = out.progress(open_source(&a.source, &cfg, ga)?);
     let dir = a
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR));
@@ -51,7 +51,7 @@ pub(super) fn stability_monitor(a: StabilityArgs, color: ColorChoice) -> Result<
         .ga_baseline
         .unwrap_or_else(|| a.common.data_dir.join(layout::GA_DIR).join(layout::GA_FILE));
     let ga = pipeline::read_baseline(&baseline)?.ga_timestamp;
-    let source = open_source(&a.source, &cfg, ga)?;
+    let source = out.progress(open_source(&a.source, &cfg, ga)?);
     let dir = a
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::STABILITY_DIR));

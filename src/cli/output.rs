@@ -54,6 +54,19 @@ impl Output {
         }
     }
 
+    /// `src` with a progress bar on stderr while it answers, for a live
+    /// Prometheus in a human run on a terminal (never with --json or
+    /// --quiet, never into a pipe or a log).
+    pub fn progress(
+        &self,
+        src: Box<dyn crate::source::MetricsSource>,
+    ) -> Box<dyn crate::source::MetricsSource> {
+        let show = self.mode == Mode::Human
+            && std::io::stderr().is_terminal()
+            && src.describe().starts_with("prometheus");
+        crate::source::progress::WithProgress::wrap(src, show)
+    }
+
     /// Prints the summary of a run: `human` renders it for a person, `json`
     /// is the object `--json` prints (one line). Only the one asked for is built.
     pub fn summary(
