@@ -8,6 +8,7 @@
 //! [`health`], [`regression`], [`retro`], ...); see docs/architecture.md.
 
 pub mod anomaly;
+pub mod archive;
 pub mod config;
 pub use tars_docker_api as docker_api;
 pub mod error;

@@ -7,6 +7,7 @@ pub mod args;
 mod commands;
 pub mod docker_api;
 pub mod help;
+mod ops_args;
 pub mod output;
 pub mod prom_args;
 mod watch_args;
@@ -85,6 +86,10 @@ pub enum Command {
     Watch(watch_args::WatchArgs),
     /// Check that an HTTP endpoint answers 2xx (the container's health check).
     Probe(watch_args::ProbeArgs),
+    /// Write a data directory to one tarball with a manifest of checksums.
+    Archive(ops_args::ArchiveArgs),
+    /// Restore a data directory from `tars archive`'s tarball, checksums verified.
+    Restore(ops_args::RestoreArgs),
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -203,6 +208,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Notify(a) => Ok(crate::notify::run(a)?),
         Command::Watch(a) => watch_args::watch(a),
         Command::Probe(a) => watch_args::probe(a),
+        Command::Archive(a) => ops_args::archive(a),
+        Command::Restore(a) => ops_args::restore(a),
         Command::Completions(a) => help::completions(a.shell),
         Command::Man(a) => help::man_pages(&a.out_dir).map(|_| ()),
     }
