@@ -429,3 +429,58 @@ fn github_429_with_retry_after_is_retried_once() {
         expected_titles(0).len()
     );
 }
+
+/// `tars watch --notify-slack` over a simulated week that turns poor and
+/// recommends a rollback on day 3: one post for that change, one for the
+/// retrospective, and nothing more after a restart.
+#[test]
+fn the_watch_posts_verdict_changes_once() {
+    let hook = Server::start(|_, _| (200, vec![], "ok".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run_until_retro = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tars"))
+            .args([
+                "watch",
+                "--source",
+                "sim:regressions",
+                "--interval-secs",
+                "1",
+            ])
+            .args(["--ga-timestamp", "2025-11-18T00:00:00Z", "--notify-slack"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&data)
+            .env("SLACK_WEBHOOK_URL", format!("{}/services/T/B/x", hook.base))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        let state = data.join(".tars-watch-notified.json");
+        while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains("\"week\":true")) {
+            assert!(std::time::Instant::now() < until, "no retrospective post");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        // One more pass: nothing new may be posted.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    run_until_retro();
+    let texts: Vec<String> = hook.requests().iter().map(|r| r.body.clone()).collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(texts[0].contains("day 3 health"), "{}", texts[0]);
+    assert!(
+        texts[1].contains("retrospective") || texts[1].contains("ROLLBACK"),
+        "{}",
+        texts[1]
+    );
+    run_until_retro();
+    assert_eq!(hook.requests().len(), 2, "a restart posted again");
+}

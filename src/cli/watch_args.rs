@@ -34,6 +34,13 @@ pub struct WatchArgs {
     /// Longest retry delay, seconds.
     #[arg(long, default_value_t = 900)]
     pub retry_max_secs: u64,
+    /// Post to Slack when a day turns poor, a rollback is newly recommended,
+    /// and when the retrospective is written (once per change).
+    #[arg(long)]
+    pub notify_slack: bool,
+    /// File holding the Slack webhook URL (else SLACK_WEBHOOK_URL).
+    #[arg(long, value_name = "FILE")]
+    pub slack_webhook_url_file: Option<PathBuf>,
 }
 
 /// Resolves the flags and runs the watch until SIGTERM.
@@ -49,6 +56,18 @@ pub fn watch(a: WatchArgs) -> Result<()> {
             "--interval-secs and --retry-base-secs must be at least 1, and --retry-max-secs at least --retry-base-secs".into(),
         ));
     }
+    let slack = if a.notify_slack {
+        let url = crate::secret::load(a.slack_webhook_url_file.as_deref(), "SLACK_WEBHOOK_URL")
+            .map_err(|e| Error::Usage(format!("--slack-webhook-url-file: {e}")))?
+            .ok_or_else(|| {
+                Error::Usage(
+                    "--notify-slack needs --slack-webhook-url-file or SLACK_WEBHOOK_URL".into(),
+                )
+            })?;
+        Some(crate::watch::changes::Slack { webhook: url })
+    } else {
+        None
+    };
     let source = open_source(&a.source, &cfg, ga)?;
     let settings = WatchSettings {
         ga,
@@ -57,6 +76,7 @@ pub fn watch(a: WatchArgs) -> Result<()> {
         interval: Duration::from_secs(a.interval_secs),
         retry_base: Duration::from_secs(a.retry_base_secs),
         retry_max: Duration::from_secs(a.retry_max_secs),
+        slack,
     };
     crate::watch::run(settings, source, cfg)
 }

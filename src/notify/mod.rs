@@ -104,6 +104,12 @@ pub enum NotifyError {
     },
 }
 
+/// Posts a Slack message (a payload of [`health_payload`] or
+/// [`retro_payload`]) to the incoming webhook `url`, blocking until done.
+pub fn post_slack(url: &str, payload: &serde_json::Value) -> Result<(), NotifyError> {
+    slack::post(url, payload)
+}
+
 /// Runs `tars notify ...`, blocking until done.
 pub fn run(args: NotifyArgs) -> Result<(), NotifyError> {
     match args.target {

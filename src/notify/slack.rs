@@ -65,7 +65,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn post(url: &str, payload: &Value) -> Result<(), NotifyError> {
+pub(super) fn post(url: &str, payload: &Value) -> Result<(), NotifyError> {
     let shown = redact(url);
     let err = |detail: String| NotifyError::Slack {
         url: shown.clone(),

@@ -7,6 +7,7 @@
 //! restart, a late start or a watch started after the week all end with the
 //! same artifacts. The exporter ([`exporter`]) serves what the artifacts say.
 
+pub mod changes;
 pub mod exporter;
 pub mod schedule;
 mod server;
@@ -39,6 +40,8 @@ pub struct WatchSettings {
     /// First retry delay of a failed stage; doubles up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// Slack on verdict changes, when asked for.
+    pub slack: Option<changes::Slack>,
 }
 
 /// What the exporter reports about each stage.
@@ -93,6 +96,12 @@ pub fn run(settings: WatchSettings, source: Box<dyn MetricsSource>, cfg: Config)
     };
     while !state.stop.load(Ordering::SeqCst) {
         w.pass(Utc::now());
+        if let Some(slack) = &settings.slack {
+            // A failed post is tried again on the next pass.
+            if let Err(e) = slack.catch_up(&settings.data_dir) {
+                eprintln!("tars watch: Slack: {e}");
+            }
+        }
         state.ready.store(true, Ordering::SeqCst);
         sleep_unless_stopped(&state.stop, settings.interval);
     }
