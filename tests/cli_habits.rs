@@ -58,10 +58,11 @@ use std::path::Path;
 use serde_json::Value;
 use support::{alias, tars, GA};
 
-/// Field paths per command, from the tables of docs/cli.md.
-fn documented_fields() -> BTreeMap<String, Vec<String>> {
+/// Field paths per command with their documented JSON type, from the
+/// tables of docs/cli.md: the tables are the schema of `--json`.
+fn documented_fields() -> BTreeMap<String, Vec<(String, String)>> {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap();
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut section = None;
     for line in doc.lines() {
         if let Some(h) = line.strip_prefix("### ") {
@@ -69,11 +70,27 @@ fn documented_fields() -> BTreeMap<String, Vec<String>> {
         } else if line.starts_with("## ") {
             section = None;
         } else if let (Some(s), Some(rest)) = (&section, line.strip_prefix("| `")) {
-            let field = rest.split('`').next().unwrap().to_string();
-            out.entry(s.clone()).or_default().push(field);
+            let mut cells = rest.split('|');
+            let field = cells.next().unwrap().split('`').next().unwrap().to_string();
+            let kind = cells.next().unwrap_or("").trim().to_string();
+            out.entry(s.clone()).or_default().push((field, kind));
         }
     }
     out
+}
+
+/// Whether `v` is of the documented type (`integer`, `number or null`, ...).
+fn has_type(v: &Value, kind: &str) -> bool {
+    kind.split(" or ").any(|k| match k.trim() {
+        "string" => v.is_string(),
+        "integer" => v.is_u64() || v.is_i64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        "null" => v.is_null(),
+        other => panic!("docs/cli.md: unknown type `{other}`"),
+    })
 }
 
 /// Runs `tars args`, expecting success and exactly one line of JSON object.
@@ -151,8 +168,9 @@ fn json_output_parses_and_has_the_documented_fields() {
     for (name, v) in &outputs {
         let fields = &docs[*name];
         assert!(fields.len() >= 7, "{name}: {fields:?}");
-        for f in fields {
-            assert!(lookup(v, f).is_some(), "{name} --json lacks `{f}`: {v}");
+        for (f, kind) in fields {
+            let got = lookup(v, f).unwrap_or_else(|| panic!("{name} --json lacks `{f}`: {v}"));
+            assert!(has_type(got, kind), "{name} `{f}` is not {kind}: {got}");
         }
         assert_eq!(v["command"], *name);
     }
