@@ -33,7 +33,13 @@ fn check_invocation(cache: &mut HashMap<String, String>, program: &str, args: &[
             let sub = args
                 .first()
                 .unwrap_or_else(|| panic!("{at}: tars without a subcommand"));
-            (sub.clone(), &args[1..])
+            // `tars tars-ga-kpi ...` (the image's entrypoint with an alias name).
+            let sub = sub.strip_prefix("tars-").unwrap_or(sub);
+            assert!(
+                !sub.starts_with('-'),
+                "{at}: tars without a subcommand: {sub}"
+            );
+            (sub.to_string(), &args[1..])
         }
         alias => (
             alias
@@ -386,34 +392,106 @@ fn daily_wrapper_computes_the_day_from_ga_timestamp() {
     );
 }
 
+/// The stages of the Dockerfile: (FROM line, the lines up to the next FROM).
+fn stages(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    // Continuation lines are joined so each instruction is one line.
+    let joined = text.replace("\\\n", " ");
+    for l in joined.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        if l.starts_with("FROM ") {
+            out.push((l.to_string(), Vec::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            if !l.trim().is_empty() {
+                body.push(l.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn dockerfile_structure() {
     let text = read("Dockerfile");
-    let from: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
-    assert_eq!(from.len(), 2, "two stages");
-    assert!(from[0].contains("rust:1-bookworm") && from[0].contains(" AS builder"));
-    assert!(from[1].contains("debian:bookworm-slim"));
-    assert!(text.contains("cargo build --release --locked"));
-    assert!(text.contains("ca-certificates"));
-    assert!(text
-        .lines()
-        .any(|l| l.trim() == "USER 1000:1000" || l.trim() == "USER tars"));
-    assert!(text.contains("--uid 1000"));
-    assert!(text.contains("VOLUME [\"/data\"]"));
-    assert!(text.contains("HEALTHCHECK"));
-    assert!(text.contains("ENTRYPOINT [\"tars-retro\"]"));
-    assert!(text.contains("CMD [\"--auto\", \"--output-dir\", \"/data/output\"]"));
-    let bins: Vec<String> = std::fs::read_dir(root().join("src/bin"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        // `src/bin/alias/` is the aliases' shared module, not a binary.
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .chain(["tars".to_string()])
-        .collect();
-    assert_eq!(bins.len(), 7);
-    for b in bins {
-        let line = format!("COPY --from=builder /src/target/release/{b} /usr/local/bin/{b}");
-        assert!(text.lines().any(|l| l == line), "{b} not copied");
+    // A `# syntax=` line makes BuildKit fetch a frontend from a registry.
+    assert!(!text.contains("syntax="), "no # syntax line");
+    let st = stages(&text);
+    let from: Vec<&str> = st.iter().map(|(f, _)| f.as_str()).collect();
+    // The prebuilt target comes before the builder: the legacy builder builds
+    // every stage up to --target and must not need rust:1-bookworm for it.
+    assert_eq!(
+        from,
+        [
+            "FROM debian:bookworm-slim AS runtime-base",
+            "FROM runtime-base AS runtime-prebuilt",
+            "FROM rust:1-bookworm AS builder",
+            "FROM runtime-base AS runtime",
+        ]
+    );
+    let base = st[0].1.join("\n");
+    for want in [
+        "ca-certificates",
+        "useradd --uid 1000",
+        "TARS_LISTEN=0.0.0.0:9464",
+        "EXPOSE 9464",
+        "HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD [\"tars\", \"probe\"]",
+        "ENTRYPOINT [\"tars\"]",
+        "CMD [\"tars-retro\", \"--auto\", \"--output-dir\", \"/data/output\"]",
+    ] {
+        assert!(base.contains(want), "runtime-base lacks {want}");
     }
+    assert!(st[2]
+        .1
+        .join("\n")
+        .contains("cargo build --release --locked --bin tars"));
+    // The two final stages differ only in where the one binary comes from.
+    let (pre, full) = (&st[1].1, &st[3].1);
+    assert_eq!(pre[0], "COPY target/release/tars /usr/local/bin/tars");
+    assert_eq!(
+        full[0],
+        "COPY --from=builder /src/target/release/tars /usr/local/bin/tars"
+    );
+    assert_eq!(pre[1..], full[1..], "runtime and runtime-prebuilt differ");
+    let copies = text
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && l.contains("/usr/local/bin"))
+        .count();
+    assert_eq!(copies, 2, "one binary per final stage");
+    let finish = pre.join("\n");
+    // A symbolic link for each alias name the binary dispatches on.
+    let links = finish
+        .split("for a in ")
+        .nth(1)
+        .and_then(|s| s.split(';').next())
+        .unwrap_or_default();
+    let mut got: Vec<&str> = links.split_whitespace().collect();
+    got.sort_unstable();
+    let mut want: Vec<String> = tars::cli::ALIASES
+        .iter()
+        .map(|a| format!("tars-{a}"))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "alias links");
+    assert!(finish.contains("ln -s tars \"$a\""));
+    for want in [
+        "tars completions bash > /usr/share/bash-completion/completions/tars",
+        "tars completions zsh > /usr/share/zsh/vendor-completions/_tars",
+        "tars completions fish > /usr/share/fish/vendor_completions.d/tars.fish",
+        "tars man --out-dir /usr/share/man/man1",
+        "USER 1000:1000",
+        "VOLUME [\"/data\"]",
+    ] {
+        assert!(finish.contains(want), "runtime-prebuilt lacks {want}");
+    }
+    // The default command is one the CLI accepts.
+    let mut cache = HashMap::new();
+    check_invocation(
+        &mut cache,
+        "tars",
+        &["tars-retro", "--auto", "--output-dir", "/data/output"].map(String::from),
+        "Dockerfile CMD",
+    );
+    // The context keeps only the release binary out of target/.
+    let ignore = read(".dockerignore");
+    let lines: Vec<&str> = ignore.lines().map(str::trim).collect();
+    assert!(lines.contains(&"target") && lines.contains(&"!target/release/tars"));
 }
