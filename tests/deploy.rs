@@ -110,7 +110,8 @@ fn bash_n(script: &str, name: &str) {
 
 #[test]
 fn compose_profiles_and_commands() {
-    let mut doc: Value = serde_yaml::from_str(&read("docker-compose.yaml")).unwrap();
+    let text = read("docker-compose.yaml");
+    let mut doc: Value = serde_yaml::from_str(&text).unwrap();
     // Compose resolves `<<: *tars`; serde_yaml only does so when asked.
     doc.apply_merge().unwrap();
     let services = doc["services"].as_mapping().expect("services");
@@ -121,13 +122,40 @@ fn compose_profiles_and_commands() {
         for p in strings(&svc["profiles"]) {
             profiles.entry(p).or_default().insert(name.clone());
         }
+        // docker-compose 1.29 (Debian 12) knows only the short env_file form,
+        // and fails on a missing file: settings come from `environment`.
+        assert!(svc["env_file"].is_null(), "{name}: env_file");
+        let image = svc["image"].as_str().unwrap_or_default();
+        assert!(
+            !image.is_empty() && !image.ends_with(":latest"),
+            "{name}: image {image}"
+        );
+        assert_eq!(svc["build"].as_str(), Some("."), "{name}: build");
+        // One binary in the image: every service runs `tars`.
         let entry = strings(&svc["entrypoint"]);
-        let program = entry
-            .first()
-            .unwrap_or_else(|| panic!("{name}: no entrypoint"));
-        let mut args = entry[1..].to_vec();
-        args.extend(strings(&svc["command"]));
-        check_invocation(&mut cache, program, &args, &format!("compose {name}"));
+        assert_eq!(entry, ["tars"], "{name}: entrypoint");
+        let args = strings(&svc["command"]);
+        check_invocation(&mut cache, "tars", &args, &format!("compose {name}"));
+        let serves = args.first().is_some_and(|a| a == "watch");
+        if serves {
+            assert_eq!(
+                strings(&svc["healthcheck"]["test"]),
+                ["CMD", "tars", "probe"],
+                "{name}: healthcheck"
+            );
+            let listen = args
+                .iter()
+                .position(|a| a == "--listen")
+                .map(|i| &args[i + 1]);
+            assert_eq!(listen.map(String::as_str), Some("0.0.0.0:9464"), "{name}");
+        } else if name != "docker-api" {
+            // The image's check probes a listener that one-shot jobs lack.
+            assert_eq!(
+                svc["healthcheck"]["disable"].as_bool(),
+                Some(true),
+                "{name}: healthcheck"
+            );
+        }
         if name != "docker-api" {
             let vols = strings(&svc["volumes"]);
             assert!(
@@ -145,29 +173,117 @@ fn compose_profiles_and_commands() {
             // also active under `--profile day7`.
             vec!["regression-analyzer"],
         ),
+        ("watch", vec!["watch"]),
+        // Needs no Prometheus.
+        ("testing", vec!["demo", "watch-sim"]),
     ];
     for (p, svcs) in want {
         let got: Vec<&str> = profiles[p].iter().map(String::as_str).collect();
         assert_eq!(got, svcs, "profile {p}");
+    }
+    for s in ["demo", "watch-sim"] {
+        let args = strings(&services[s]["command"]);
+        assert!(
+            args.first().is_some_and(|a| a == "demo")
+                || args
+                    .windows(2)
+                    .any(|w| w[0] == "--source" && w[1].starts_with("sim")),
+            "{s}: not on the simulator"
+        );
+        assert!(
+            strings(&services[s]["volumes"]).contains(&"tars-testing:/data".to_string()),
+            "{s}: the testing profile keeps out of tars-data"
+        );
     }
     assert!(profiles["monitoring"].contains("anomaly-detector"));
     assert!(
         services["retrospective-generator"]["profiles"].is_null(),
         "the retrospective is the default service"
     );
-    assert!(strings(&services["docker-api"]["volumes"])
+    let api = &services["docker-api"];
+    assert!(strings(&api["volumes"])
         .contains(&"/var/run/docker.sock:/var/run/docker.sock:ro".to_string()));
-    assert!(doc["volumes"]["tars-data"].is_null() || doc["volumes"]["tars-data"].is_mapping());
-    assert!(doc["volumes"]
-        .as_mapping()
-        .unwrap()
-        .contains_key("tars-data"));
+    // The socket's group differs between hosts: no numeric default.
+    assert_eq!(api["user"].as_str(), Some("1000:1000"));
+    let groups = strings(&api["group_add"]);
+    assert_eq!(groups.len(), 1);
+    assert!(
+        groups[0].starts_with("${DOCKER_GID:-")
+            && !groups[0][14..].starts_with(|c: char| c.is_ascii_digit()),
+        "group_add {groups:?}"
+    );
+    assert!(!text.contains("999"), "a guessed docker GID");
+    for v in ["tars-data", "tars-testing"] {
+        assert!(
+            doc["volumes"].as_mapping().unwrap().contains_key(v),
+            "volume {v}"
+        );
+    }
     let env = read("deploy/.env.example");
     for k in ["PROMETHEUS_URL", "GA_TIMESTAMP", "DAY_NUMBER", "TZ"] {
         assert!(
             env.lines().any(|l| l.starts_with(&format!("{k}="))),
             ".env.example lacks {k}"
         );
+    }
+    assert!(
+        env.contains("DOCKER_GID") && env.contains("stat -c %g /var/run/docker.sock"),
+        ".env.example does not say how to set DOCKER_GID"
+    );
+}
+
+/// `docker-compose config` accepts the file under every profile (Debian 12's
+/// docker-compose 1.29, and Compose v2 when installed); skipped without either.
+#[test]
+fn compose_config_parses() {
+    let runs = |program: &str, pre: &[&str]| {
+        std::process::Command::new(program)
+            .args(pre)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut tools: Vec<(&str, Vec<&str>)> = Vec::new();
+    if runs("docker-compose", &[]) {
+        tools.push(("docker-compose", vec![]));
+    }
+    if runs("docker", &["compose"]) {
+        tools.push(("docker", vec!["compose"]));
+    }
+    if tools.is_empty() {
+        eprintln!("compose_config_parses: no docker-compose and no docker compose: skipped");
+        return;
+    }
+    for (program, pre) in tools {
+        for profile in [
+            "",
+            "ga-day",
+            "daily",
+            "monitoring",
+            "day7",
+            "watch",
+            "testing",
+        ] {
+            let mut cmd = std::process::Command::new(program);
+            cmd.args(&pre)
+                .arg("-f")
+                .arg(root().join("docker-compose.yaml"))
+                .arg("--project-directory")
+                .arg(root());
+            if !profile.is_empty() {
+                cmd.args(["--profile", profile]);
+            }
+            let out = cmd
+                .args(["config", "-q"])
+                .env_remove("DOCKER_GID")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{program} {pre:?} --profile {profile} config: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
