@@ -611,3 +611,24 @@ fn dockerfile_structure() {
     let lines: Vec<&str> = ignore.lines().map(str::trim).collect();
     assert!(lines.contains(&"target") && lines.contains(&"!target/release/tars"));
 }
+
+#[test]
+fn image_test_script_and_ci() {
+    let script = read("scripts/image_test.sh");
+    bash_n(&script, "image_test.sh");
+    for want in [
+        "debootstrap --variant=minbase bookworm",
+        "docker import",
+        "cargo build --release --locked --bin tars",
+        "--target runtime-prebuilt",
+        "tars-ga-kpi --help",
+        "watch --source sim:regressions",
+        "tars_health_score",
+        "id -u",
+        ".State.Health.Status",
+    ] {
+        assert!(script.contains(want), "image_test.sh lacks {want}");
+    }
+    let ci = read(".ci/run");
+    assert!(ci.contains("debootstrap") && ci.contains("scripts/image_test.sh"));
+}
