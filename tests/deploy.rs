@@ -296,82 +296,210 @@ fn containers(pod: &Value) -> Vec<Value> {
     v
 }
 
+/// The paths `tars watch` serves, read from its router.
+fn served_paths() -> BTreeSet<String> {
+    read("src/watch/server.rs")
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(String::from))
+        .collect()
+}
+
+/// Every YAML document under `deploy/k8s/` (and `optional/`), with its file.
+fn k8s_docs() -> Vec<(PathBuf, Value)> {
+    let mut files = Vec::new();
+    for dir in ["deploy/k8s", "deploy/k8s/optional"] {
+        files.extend(
+            std::fs::read_dir(root().join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml")),
+        );
+    }
+    files.sort();
+    let mut docs = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            docs.push((f.clone(), Value::deserialize_from(doc)));
+        }
+    }
+    docs
+}
+
 #[test]
 fn kubernetes_manifests() {
-    let dir = root().join("deploy/k8s");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+    let docs = k8s_docs();
+    let named = |kind: &str| -> BTreeSet<String> {
+        docs.iter()
+            .filter(|(_, d)| d["kind"].as_str() == Some(kind))
+            .map(|(_, d)| d["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let claims = named("PersistentVolumeClaim");
+    let config_maps = named("ConfigMap");
+    let config_keys: BTreeSet<String> = docs
+        .iter()
+        .filter(|(_, d)| d["kind"].as_str() == Some("ConfigMap"))
+        .flat_map(|(_, d)| d["data"].as_mapping().unwrap().keys())
+        .map(|k| k.as_str().unwrap().to_string())
         .collect();
-    files.sort();
+    let served = served_paths();
+    assert!(
+        ["/metrics", "/healthz", "/readyz"]
+            .iter()
+            .all(|p| served.contains(*p)),
+        "{served:?}"
+    );
+    let tag = format!(":{}", env!("CARGO_PKG_VERSION"));
     let mut kinds: Vec<(String, String)> = Vec::new();
     let mut cache = HashMap::new();
     let mut schedules = Vec::new();
-    for f in &files {
-        let text = std::fs::read_to_string(f).unwrap();
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let doc = Value::deserialize_from(doc);
-            let kind = doc["kind"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{f:?}: no kind"))
-                .to_string();
-            let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-            if kind != "Namespace" {
+    for (f, doc) in &docs {
+        let kind = doc["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{f:?}: no kind"))
+            .to_string();
+        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+        if kind != "Namespace" {
+            assert_eq!(
+                doc["metadata"]["namespace"].as_str(),
+                Some("tars"),
+                "{name}"
+            );
+        }
+        let (pod, labels) = match kind.as_str() {
+            "Job" | "Deployment" => (
+                Some(doc["spec"]["template"]["spec"].clone()),
+                doc["spec"]["template"]["metadata"]["labels"].clone(),
+            ),
+            "CronJob" => {
+                schedules.push((
+                    name.clone(),
+                    doc["spec"]["schedule"].as_str().unwrap().to_string(),
+                ));
+                (
+                    Some(doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone()),
+                    Value::Null,
+                )
+            }
+            _ => (None, Value::Null),
+        };
+        if kind == "Deployment" {
+            assert_eq!(
+                doc["spec"]["selector"]["matchLabels"], labels,
+                "{name}: selector"
+            );
+        }
+        if let Some(pod) = pod {
+            let sc = &pod["securityContext"];
+            assert_eq!(sc["runAsNonRoot"].as_bool(), Some(true), "{name}");
+            assert_eq!(sc["runAsUser"].as_u64(), Some(1000), "{name}");
+            for v in pod["volumes"].as_sequence().into_iter().flatten() {
+                if let Some(c) = v["persistentVolumeClaim"]["claimName"].as_str() {
+                    assert!(claims.contains(c), "{name}: no claim {c}");
+                }
+            }
+            for c in containers(&pod) {
+                let at = format!("{name}/{}", c["name"].as_str().unwrap_or("?"));
+                let image = c["image"].as_str().unwrap();
+                assert!(image.ends_with(&tag), "{at}: image {image}, not {tag}");
+                assert_eq!(c["imagePullPolicy"].as_str(), Some("IfNotPresent"), "{at}");
+                for e in c["envFrom"].as_sequence().into_iter().flatten() {
+                    let cm = e["configMapRef"]["name"].as_str().unwrap();
+                    assert!(config_maps.contains(cm), "{at}: no ConfigMap {cm}");
+                }
+                let cmd = strings(&c["command"]);
+                let args = strings(&c["args"]);
                 assert_eq!(
-                    doc["metadata"]["namespace"].as_str(),
-                    Some("tars"),
-                    "{name}"
+                    c["securityContext"]["readOnlyRootFilesystem"].as_bool(),
+                    Some(true),
+                    "{at}"
+                );
+                if cmd.first().is_some_and(|p| p.contains("sh")) {
+                    let script = args.join("\n");
+                    bash_n(&script, &at);
+                    // Each variable the wrapper reads comes from the ConfigMap.
+                    for var in script.split('$').skip(1).filter_map(|s| {
+                        let s = s.trim_start_matches('{');
+                        let v: String = s
+                            .chars()
+                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .collect();
+                        (!v.is_empty()).then_some(v)
+                    }) {
+                        assert!(
+                            config_keys.contains(&var),
+                            "{at}: ${var} is not in tars-config"
+                        );
+                    }
+                    let inv = shell_invocations(&script);
+                    assert!(!inv.is_empty(), "{at}: the wrapper runs no tars command");
+                    for i in inv {
+                        check_invocation(&mut cache, &i[0], &i[1..], &at);
+                    }
+                } else {
+                    check_invocation(&mut cache, &cmd[0], &args, &at);
+                }
+                check_probes(
+                    &c,
+                    &args,
+                    &doc["spec"]["template"]["metadata"],
+                    &served,
+                    &at,
                 );
             }
-            let pod = match kind.as_str() {
-                "Job" | "Deployment" => Some(doc["spec"]["template"]["spec"].clone()),
-                "CronJob" => {
-                    schedules.push((
-                        name.clone(),
-                        doc["spec"]["schedule"].as_str().unwrap().to_string(),
-                    ));
-                    Some(doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
-                }
-                _ => None,
-            };
-            if let Some(pod) = pod {
-                for c in containers(&pod) {
-                    let at = format!("{name}/{}", c["name"].as_str().unwrap_or("?"));
-                    let cmd = strings(&c["command"]);
-                    let args = strings(&c["args"]);
-                    assert_eq!(
-                        c["securityContext"]["readOnlyRootFilesystem"].as_bool(),
-                        Some(true),
-                        "{at}"
-                    );
-                    if cmd.first().is_some_and(|p| p.contains("sh")) {
-                        let script = args.join("\n");
-                        bash_n(&script, &at);
-                        let inv = shell_invocations(&script);
-                        assert!(!inv.is_empty(), "{at}: the wrapper runs no tars command");
-                        for i in inv {
-                            check_invocation(&mut cache, &i[0], &i[1..], &at);
-                        }
-                    } else {
-                        check_invocation(&mut cache, &cmd[0], &args, &at);
-                    }
-                }
-                if name == "tars-anomaly-detector" {
-                    let c = &containers(&pod)[0];
-                    assert!(
-                        !c["resources"]["requests"].is_null()
-                            && !c["resources"]["limits"].is_null()
-                    );
-                    assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
-                    assert!(
-                        !strings(&c["args"]).contains(&"--once".to_string()),
-                        "continuous mode"
-                    );
-                }
+            if name == "tars-anomaly-detector" || name == "tars-watch" {
+                let c = &containers(&pod)[0];
+                assert!(
+                    !c["resources"]["requests"].is_null() && !c["resources"]["limits"].is_null()
+                );
+                assert!(
+                    !strings(&c["args"]).contains(&"--once".to_string()),
+                    "continuous mode"
+                );
+                // One writer for the data directory.
+                assert_eq!(doc["spec"]["strategy"]["type"].as_str(), Some("Recreate"));
             }
-            kinds.push((kind, name));
+            if name == "tars-docker-api" {
+                // The socket's group, to be filled in from the nodes.
+                assert_eq!(
+                    strings(&sc["supplementalGroups"]),
+                    ["DOCKER_GID"],
+                    "{name}: supplementalGroups"
+                );
+            }
         }
+        if kind == "Service" {
+            let sel = &doc["spec"]["selector"];
+            let target = docs.iter().find(|(_, d)| {
+                d["kind"].as_str() == Some("Deployment")
+                    && &d["spec"]["template"]["metadata"]["labels"] == sel
+            });
+            let (_, dep) = target.unwrap_or_else(|| panic!("{name}: selects no Deployment"));
+            let ports: Vec<Value> = containers(&dep["spec"]["template"]["spec"])
+                .iter()
+                .flat_map(|c| c["ports"].as_sequence().cloned().unwrap_or_default())
+                .collect();
+            for p in doc["spec"]["ports"].as_sequence().unwrap() {
+                let t = &p["targetPort"];
+                assert!(
+                    ports
+                        .iter()
+                        .any(|cp| &cp["name"] == t || &cp["containerPort"] == t),
+                    "{name}: targetPort {t:?} is no container port"
+                );
+            }
+        }
+        if kind == "PersistentVolumeClaim" {
+            // ReadWriteMany needs a storage class many clusters lack.
+            assert_eq!(
+                strings(&doc["spec"]["accessModes"]),
+                ["ReadWriteOnce"],
+                "{name}"
+            );
+        }
+        kinds.push((kind, name));
     }
     for k in [
         "Namespace",
@@ -380,9 +508,11 @@ fn kubernetes_manifests() {
         "Job",
         "CronJob",
         "Deployment",
+        "Service",
     ] {
         assert!(kinds.iter().any(|(x, _)| x == k), "no {k}");
     }
+    assert!(kinds.contains(&("Deployment".into(), "tars-watch".into())));
     schedules.sort();
     assert_eq!(
         schedules,
@@ -394,6 +524,55 @@ fn kubernetes_manifests() {
             ),
         ]
     );
+}
+
+/// A container that runs `tars watch` has liveness on /healthz and readiness
+/// on /readyz at the port it listens on, and the pod's scrape annotations name
+/// that port and a served path; probes elsewhere point at served paths too.
+fn check_probes(c: &Value, args: &[String], meta: &Value, served: &BTreeSet<String>, at: &str) {
+    let watch = args.first().is_some_and(|a| a == "watch");
+    let port = if watch {
+        let listen = args
+            .iter()
+            .position(|a| a == "--listen")
+            .map(|i| args[i + 1].clone())
+            .unwrap_or_else(|| panic!("{at}: watch without --listen"));
+        assert!(
+            listen.starts_with("0.0.0.0:"),
+            "{at}: {listen} is not reachable"
+        );
+        let port: u64 = listen.rsplit(':').next().unwrap().parse().unwrap();
+        let declared: Vec<u64> = c["ports"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["containerPort"].as_u64())
+            .collect();
+        assert_eq!(declared, [port], "{at}: containerPort");
+        let ann = &meta["annotations"];
+        assert_eq!(ann["prometheus.io/scrape"].as_str(), Some("true"), "{at}");
+        assert_eq!(
+            ann["prometheus.io/port"].as_str(),
+            Some(port.to_string().as_str()),
+            "{at}"
+        );
+        assert!(
+            served.contains(ann["prometheus.io/path"].as_str().unwrap_or("")),
+            "{at}: scrape path"
+        );
+        Some(port)
+    } else {
+        None
+    };
+    for (probe, want) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
+        let get = &c[probe]["httpGet"];
+        if watch {
+            assert_eq!(get["path"].as_str(), Some(want), "{at}: {probe}");
+            assert_eq!(get["port"].as_u64(), port, "{at}: {probe} port");
+        } else if let Some(p) = get["path"].as_str() {
+            assert!(served.contains(p), "{at}: {probe} {p} is not served");
+        }
+    }
 }
 
 trait FromDe {
