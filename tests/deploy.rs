@@ -607,31 +607,48 @@ fn ini(text: &str) -> HashMap<String, HashMap<String, String>> {
     out
 }
 
-#[test]
-fn systemd_units_and_wrapper() {
-    let mut cache = HashMap::new();
-    let det = ini(&read("deploy/systemd/tars-anomaly-detector.service"));
-    let s = &det["Service"];
-    for (k, v) in [
-        ("User", "tars"),
-        ("NoNewPrivileges", "true"),
-        ("ProtectSystem", "strict"),
-        ("ReadWritePaths", "/data"),
-        ("Restart", "on-failure"),
-    ] {
-        assert_eq!(s.get(k).map(String::as_str), Some(v), "detector {k}");
+/// A long-running unit: its `[Service]` keys, a command line the CLI accepts,
+/// and an `[Install]` target. Returns its ExecStart words.
+fn check_service_unit(
+    cache: &mut HashMap<String, String>,
+    file: &str,
+    keys: &[(&str, &str)],
+) -> Vec<String> {
+    let unit = ini(&read(&format!("deploy/systemd/{file}")));
+    let s = &unit["Service"];
+    for (k, v) in keys {
+        assert_eq!(s.get(*k).map(String::as_str), Some(*v), "{file}: {k}");
     }
     let exec: Vec<String> = s["ExecStart"]
         .split_whitespace()
         .map(String::from)
         .collect();
-    check_invocation(
-        &mut cache,
-        &exec[0],
-        &exec[1..],
-        "tars-anomaly-detector.service",
-    );
-    assert!(det["Install"].contains_key("WantedBy"));
+    check_invocation(cache, &exec[0], &exec[1..], file);
+    assert!(unit["Install"].contains_key("WantedBy"), "{file}");
+    exec
+}
+
+#[test]
+fn systemd_units_and_wrapper() {
+    let mut cache = HashMap::new();
+    let hardened = [
+        ("User", "tars"),
+        ("NoNewPrivileges", "true"),
+        ("ProtectSystem", "strict"),
+        ("ReadWritePaths", "/data"),
+        ("Restart", "on-failure"),
+    ];
+    check_service_unit(&mut cache, "tars-anomaly-detector.service", &hardened);
+    let mut keys = hardened.to_vec();
+    keys.extend([
+        ("Type", "simple"),
+        ("EnvironmentFile", "/etc/tars/tars.env"),
+        ("ProtectHome", "true"),
+        ("PrivateTmp", "true"),
+        ("CapabilityBoundingSet", ""),
+    ]);
+    let exec = check_service_unit(&mut cache, "tars-watch.service", &keys);
+    assert_eq!(exec[..2], ["/usr/local/bin/tars", "watch"]);
 
     let daily = ini(&read("deploy/systemd/tars-daily.service"));
     assert_eq!(daily["Service"]["Type"], "oneshot");
@@ -810,4 +827,72 @@ fn image_test_script_and_ci() {
     }
     let ci = read(".ci/run");
     assert!(ci.contains("debootstrap") && ci.contains("scripts/image_test.sh"));
+}
+
+/// `systemd-analyze verify` accepts every unit (keys, values, the commands
+/// they start), in a scratch root holding the files where the docs install
+/// them; skipped where systemd-analyze is missing.
+#[test]
+fn systemd_analyze_verify() {
+    let ok = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let units = std::path::Path::new("/usr/lib/systemd/system");
+    if !ok || !units.is_dir() {
+        eprintln!("systemd_analyze_verify: no systemd-analyze: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    for d in [
+        "usr/local/bin",
+        "usr/local/lib/tars",
+        "etc/systemd/system",
+        "usr/lib/systemd",
+    ] {
+        std::fs::create_dir_all(r.join(d)).unwrap();
+    }
+    // The targets the units are wanted by and ordered after.
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(units)
+        .arg(r.join("usr/lib/systemd/"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let stub = r.join("usr/local/bin/tars");
+    std::fs::write(&stub, "#!/bin/sh\n").unwrap();
+    std::fs::copy(
+        root().join("deploy/systemd/tars-daily.sh"),
+        r.join("usr/local/lib/tars/tars-daily.sh"),
+    )
+    .unwrap();
+    for p in [&stub, &r.join("usr/local/lib/tars/tars-daily.sh")] {
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(p)
+            .status()
+            .unwrap();
+    }
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(root().join("deploy/systemd")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension()
+            .is_some_and(|x| x == "service" || x == "timer")
+        {
+            let dest = r.join("etc/systemd/system").join(p.file_name().unwrap());
+            std::fs::copy(&p, &dest).unwrap();
+            names.push(dest);
+        }
+    }
+    assert!(names.len() >= 4, "{names:?}");
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(format!("--root={}", r.display()))
+        .args(&names)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "{err}");
 }
