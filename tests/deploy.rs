@@ -829,6 +829,16 @@ fn image_test_script_and_ci() {
     assert!(ci.contains("debootstrap") && ci.contains("scripts/image_test.sh"));
 }
 
+#[test]
+fn docs_create_a_system_user_without_a_fixed_uid() {
+    let doc = read("docs/deployment.md");
+    let useradd: Vec<&str> = doc.lines().filter(|l| l.contains("useradd")).collect();
+    assert!(!useradd.is_empty());
+    for l in useradd {
+        assert!(l.contains("--system") && !l.contains("--uid"), "{l}");
+    }
+}
+
 /// `systemd-analyze verify` accepts every unit (keys, values, the commands
 /// they start), in a scratch root holding the files where the docs install
 /// them; skipped where systemd-analyze is missing.
