@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the container image from a host-built binary and runs it for real on
-# the local Docker engine: the demo into a volume, the bare image (the
-# retrospective), each alias name, the watch until its HEALTHCHECK says
-# healthy and /metrics carries tars_health_score, the user, and the compose
-# file's `testing` profile and its docker-api with the socket's group. No registry is needed: debian:bookworm-slim is
-# made with debootstrap when the engine lacks it.
+# the local Docker engine: each alias name, the user, the demo into a volume,
+# the bare image (the retrospective), the watch until its HEALTHCHECK says
+# healthy and /metrics carries tars_health_score, then the compose file's
+# `testing` profile and its docker-api with the socket's group. No registry is
+# needed: debian:bookworm-slim is made with debootstrap when the engine lacks
+# it, and dockerd is started (and stopped at the end) when no engine answers.
 #
 #   bash scripts/image_test.sh          (as root, or a user of the docker group)
 #
