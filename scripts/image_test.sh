@@ -214,7 +214,8 @@ watch_healthy() {
     *tars_health_score*) ;;
     *) fail "no tars_health_score on /metrics after 180 s: $(docker logs --tail 10 "$name" 2>&1)" ;;
   esac
-  docker exec "$name" tars probe http://127.0.0.1:9464/readyz || fail "tars probe /readyz in the container"
+  # Ready (200) once the past week is caught up; 503 "catching up" until then.
+  wait_probe "$name" http://127.0.0.1:9464/readyz 120
   [ "$(docker exec "$name" id -u)" = 1000 ] || fail "the watch does not run as uid 1000"
   # SIGTERM stops it cleanly.
   docker stop -t 20 "$name" >/dev/null
@@ -233,6 +234,17 @@ wait_healthy() {
     sleep 1
   done
   fail "$id: HEALTHCHECK is '$health' after $limit s: $(docker inspect -f '{{json .State.Health}}' "$id")"
+}
+
+# wait_probe CONTAINER URL SECONDS: until `tars probe URL` inside succeeds.
+wait_probe() {
+  local id=$1 url=$2 limit=$3
+  for _ in $(seq "$limit"); do
+    docker exec "$id" tars probe "$url" 2>/dev/null && return 0
+    sleep 1
+  done
+  docker exec "$id" tars probe "$url" ||
+    fail "$url still fails after $limit s: $(docker logs --tail 10 "$id" 2>&1)"
 }
 
 compose() {
@@ -260,15 +272,16 @@ compose() {
   # docker-api reaches the socket through the group DOCKER_GID names, and
   # refuses to start without it.
   local api=(docker-compose -p "$RUN_ID" -f docker-compose.yaml --profile monitoring)
-  id=$(TARS_IMAGE="$IMAGE" DOCKER_GID=$(stat -c %g /var/run/docker.sock) "${api[@]}" run -d docker-api 2>>"$WORK/compose.log") ||
+  id=$(TARS_IMAGE="$IMAGE" DOCKER_GID=$(stat -c %g /var/run/docker.sock) TARS_DOCKER_API_TOKEN="$RUN_ID" \
+    "${api[@]}" run -d docker-api 2>>"$WORK/compose.log") ||
     fail "docker-compose run docker-api: $(tail -5 "$WORK/compose.log")"
   id=$(echo "$id" | tail -1)
-  for _ in $(seq 20); do
-    docker exec "$id" tars probe http://127.0.0.1:3001/health 2>/dev/null && break
-    sleep 1
-  done
-  docker exec "$id" tars probe http://127.0.0.1:3001/health ||
-    fail "docker-api cannot reach the engine through the socket's group: $(docker logs --tail 5 "$id" 2>&1)"
+  # /health answers 200 only when the engine does, through the socket's group.
+  wait_probe "$id" http://127.0.0.1:3001/health 20
+  # The token from .env reaches it: /api/* is closed without one.
+  if docker exec "$id" tars probe http://127.0.0.1:3001/api/system/info 2>/dev/null; then
+    fail "docker-api answers /api/* without the token TARS_DOCKER_API_TOKEN set"
+  fi
   docker rm -f -v "$id" >/dev/null
   if TARS_IMAGE="$IMAGE" "${api[@]}" run -d docker-api >>"$WORK/compose.log" 2>&1; then
     fail "docker-api started without DOCKER_GID"
