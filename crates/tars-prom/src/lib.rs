@@ -7,6 +7,7 @@
 //! `[prometheus.queries]` section, not code.
 
 mod client;
+mod fast;
 #[cfg(feature = "backfill")]
 pub mod gen;
 mod parse;

@@ -54,7 +54,10 @@ fn analyse_raw<T>(raw: RawSeries, analyse: &Analysis<'_, T>) -> Done<T> {
 }
 
 fn analyse_bytes<T>(bytes: &[u8], analyse: &Analysis<'_, T>) -> Result<Done<T>, String> {
-    let raw: RawSeries = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let raw: RawSeries = match crate::fast::series(bytes) {
+        Some(raw) => raw,
+        None => serde_json::from_slice(bytes).map_err(|e| e.to_string())?,
+    };
     Ok(analyse_raw(raw, analyse))
 }
 
