@@ -11,6 +11,7 @@
 //! with the floor (`benches/floor.rs`) under `/usr/bin/time -v`; the
 //! figures are in docs/performance.md.
 
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::Instant;
 
@@ -68,7 +69,7 @@ fn main() {
         "whole" => {
             let s = tars::prom::read_query_range_file(path).unwrap_or_else(|e| fail(e.to_string()));
             let ev = detect_series(&s, INPUT_KPI, "", &det, None);
-            (s.len(), s.iter().map(|s| s.points.len()).sum(), ev.len())
+            (s.len(), s.iter().map(|s| s.points.len()).sum(), ev)
         }
         "stream" | "parallel" => {
             let workers = match mode.as_str() {
@@ -76,13 +77,19 @@ fn main() {
                 _ => env_num("WORKERS", default_workers()),
             };
             let run = detect_file(path, &det, workers).unwrap_or_else(|e| fail(e.to_string()));
-            (run.series, run.points, run.events.len())
+            (run.series, run.points, run.events)
         }
         other => fail(format!("unknown mode {other}")),
     };
+    let secs = t0.elapsed().as_secs_f64();
+    // The phases must agree on the events, not only on their number.
+    let json = serde_json::to_vec(&events).unwrap_or_else(|e| fail(e.to_string()));
+    let mut h = std::hash::DefaultHasher::new();
+    json.hash(&mut h);
     println!(
-        "{mode:<8} {series} series, {points} points, {events} events: {:.2} s, peak RSS {:.0} MiB",
-        t0.elapsed().as_secs_f64(),
+        "{mode:<8} {series} series, {points} points, {} events (hash {:016x}): {secs:.2} s, peak RSS {:.0} MiB",
+        events.len(),
+        h.finish(),
         peak_rss_mib()
     );
 }
