@@ -68,6 +68,10 @@ pub(crate) struct Scanner {
     pub(crate) skeleton: Vec<u8>,
     kept_scalars: usize,
     pub(crate) series: usize,
+    /// How many arrays were taken for the result: more than one (`data`
+    /// twice, or a bare `result` beside `data`) is left to the whole-file
+    /// parser, which knows which one the envelope keeps.
+    pub(crate) result_arrays: usize,
 }
 
 fn key_of(s: &[u8]) -> Key {
@@ -92,6 +96,7 @@ impl Scanner {
             skeleton: Vec::new(),
             kept_scalars: 0,
             series: 0,
+            result_arrays: 0,
         }
     }
 
@@ -279,6 +284,7 @@ impl Scanner {
             b'{' | b'[' => {
                 if b == b'[' && self.opens_result() {
                     self.result_depth = Some(self.stack.len() + 1);
+                    self.result_arrays += 1;
                     self.sep = Sep::Start;
                 } else if in_result {
                     self.sep = Sep::AfterElem;

@@ -112,12 +112,20 @@ fn worker<T>(
     }
 }
 
+/// What a scan of the whole file leaves: the analysed series in answer
+/// order, the skeleton and how many result arrays it held.
+struct Scanned<T> {
+    done: Vec<Done<T>>,
+    skeleton: Vec<u8>,
+    result_arrays: usize,
+}
+
 /// Scans the file, analysing series on `workers` threads (0: on this one).
 fn scan_file<T: Send>(
     path: &Path,
     workers: usize,
     analyse: &Analysis<'_, T>,
-) -> Result<(Vec<Done<T>>, Vec<u8>), String> {
+) -> Result<Scanned<T>, String> {
     let mut file = open_answer(path).map_err(|e| e.to_string())?;
     if workers == 0 {
         let mut sink = Inline {
@@ -125,7 +133,11 @@ fn scan_file<T: Send>(
             done: Vec::new(),
         };
         let sc = split::scan(&mut file, &mut sink)?;
-        return Ok((sink.done, sc.skeleton));
+        return Ok(Scanned {
+            done: sink.done,
+            skeleton: sc.skeleton,
+            result_arrays: sc.result_arrays,
+        });
     }
     // Two series queued per worker keep them busy while bounding memory.
     let (tx, rx) = mpsc::sync_channel(2 * workers);
@@ -153,7 +165,11 @@ fn scan_file<T: Send>(
     if done.len() != scanned.series {
         return Err("an analysis worker stopped early".into());
     }
-    Ok((done, scanned.skeleton))
+    Ok(Scanned {
+        done,
+        skeleton: scanned.skeleton,
+        result_arrays: scanned.result_arrays,
+    })
 }
 
 /// Reads a saved `query_range` answer and runs `analyse` over each series'
@@ -168,7 +184,14 @@ pub fn analyse_query_range_file<T: Send>(
     analyse: &Analysis<'_, T>,
 ) -> Result<Vec<Analysed<T>>, SourceError> {
     let bad = |e: String| replay_error(path, format!("not a query_range answer: {e}"));
-    let (mut done, skeleton) = scan_file(path, workers, analyse).map_err(bad)?;
+    let Scanned {
+        mut done,
+        skeleton,
+        result_arrays,
+    } = scan_file(path, workers, analyse).map_err(bad)?;
+    if result_arrays > 1 {
+        return whole_file(path, group_label, analyse);
+    }
     let env: Envelope = serde_json::from_slice(&skeleton).map_err(|e| bad(e.to_string()))?;
     // A scalar answer's point stays in the skeleton; it comes last, as the
     // whole-file parser puts it.
@@ -183,6 +206,29 @@ pub fn analyse_query_range_file<T: Send>(
             points: d.points,
             span: d.span,
             out: d.out,
+        })
+        .collect())
+}
+
+/// An answer with two result arrays, read whole and analysed on this
+/// thread: rare enough that its memory does not matter.
+fn whole_file<T>(
+    path: &Path,
+    group_label: &str,
+    analyse: &Analysis<'_, T>,
+) -> Result<Vec<Analysed<T>>, SourceError> {
+    let series = crate::read_query_range_file_grouped(path, group_label)?;
+    Ok(series
+        .into_iter()
+        .map(|s| Analysed {
+            points: s.points.len(),
+            span: s
+                .points
+                .first()
+                .zip(s.points.last())
+                .map(|(a, b)| (a.0, b.0)),
+            out: analyse(&s.points),
+            service: s.service,
         })
         .collect())
 }
@@ -226,6 +272,9 @@ mod tests {
             r#"[{"metric":{"service":"c"},"values":[[1,"1"]]}]"#,
             r#"{"resultType":"vector","result":[{"metric":{"service":"d"},"value":[1,"2"]}]}"#,
             r#"{"status":"success","data":{"result":[5.5,"7"]}}"#,
+            // Two result arrays: the envelope keeps `data`'s.
+            r#"{"result":[{"metric":{"service":"bare"},"values":[[1,"1"]]}],
+                "data":{"result":[{"metric":{"service":"e"},"values":[[1,"1"]]}]}}"#,
         ];
         for doc in docs {
             for workers in [0, 1, 3] {
