@@ -9,61 +9,28 @@
 //!   SERIES=200 POINTS=10080 cargo bench --bench prom_input
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use serde::Deserialize;
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{env_num, peak_rss_mib};
 
-/// Peak resident set size of this process, from /proc.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+#[path = "support/answer.rs"]
+mod answer;
 
 fn generate(path: &Path, series: usize, points: usize) -> std::io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    w.write_all(br#"{"status":"success","data":{"resultType":"matrix","result":["#)?;
-    // A fixed LCG: the same file on every run.
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let start = 1_748_822_400i64;
-    for s in 0..series {
-        if s > 0 {
-            w.write_all(b",")?;
-        }
-        write!(
-            w,
-            r#"{{"metric":{{"__name__":"http_requests:rate1m","service":"svc-{s:04}","instance":"10.0.{}.{}:9090","job":"shop"}},"values":["#,
-            s / 250,
-            s % 250
-        )?;
-        for p in 0..points {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let v = 1000.0 + (x >> 40) as f64 / 1e4;
-            if p > 0 {
-                w.write_all(b",")?;
-            }
-            write!(w, r#"[{},"{v:.6}"]"#, start + 60 * p as i64)?;
-        }
-        w.write_all(b"]}")?;
-    }
-    w.write_all(b"]}}")?;
-    w.flush()
+    let shape = answer::Shape {
+        series,
+        points,
+        spike_every: 0,
+    };
+    answer::write_answer(&mut w, &shape)
 }
 
 #[derive(Deserialize)]

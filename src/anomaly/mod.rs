@@ -2,6 +2,7 @@
 //! incidents it yields, and the `anomaly_events.json` stage around them.
 
 pub mod events;
+pub mod stream;
 
 pub use tars_detector::{detector, eval, incident};
 

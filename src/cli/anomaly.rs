@@ -4,16 +4,14 @@
 use std::path::Path;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::json;
 
 use super::{ga_from, load_config, open_source, parse_time, say, AnomalyArgs, ColorChoice, Output};
 use crate::anomaly::detector::DetectorConfig;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Window;
 use crate::pipeline::{self, layout};
-use crate::prom;
 use crate::render::terminal::{self, AnomalyPass};
 
 fn detector_config(cfg: &Config, z: Option<f64>, alpha: Option<f64>) -> Result<DetectorConfig> {
@@ -187,25 +185,19 @@ fn anomaly_input(
             "--scores-csv needs a CSV --input (timestamp,value)".into(),
         ));
     }
-    let series = prom::read_query_range_file(input)?;
-    let events = crate::anomaly::events::detect_series(&series, "value", "", det, None);
-    let (start, end) = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    if start > end {
+    let workers = crate::anomaly::stream::default_workers();
+    let run = crate::anomaly::stream::detect_file(input, det, workers)?;
+    let Some(window) = run.window else {
         return Err(Error::bad(input, "the response holds no samples"));
-    }
-    let to = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
-    let window = Window {
-        start: to(start),
-        end: to(end + 1),
     };
-    let n = events.len();
+    let n = run.events.len();
     // Only the exported series are replaced: other services' events stay.
-    let analysed = crate::anomaly::events::analysed(&series, "value");
-    let total =
-        crate::anomaly::events::merge_series_into_file(out, &window, Some(&analysed), events)?;
+    let total = crate::anomaly::events::merge_series_into_file(
+        out,
+        &window,
+        Some(&run.analysed),
+        run.events,
+    )?;
     print_pass(
         print,
         &AnomalyPass {
@@ -213,8 +205,8 @@ fn anomaly_input(
             input: Some(input),
             artifact: out,
             window,
-            series_evaluated: series.len(),
-            points_evaluated: series.iter().map(|s| s.points.len()).sum(),
+            series_evaluated: run.series,
+            points_evaluated: run.points,
             incidents_in_window: n,
             incidents_total: total,
         },

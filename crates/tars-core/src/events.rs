@@ -11,7 +11,7 @@ use crate::model::{ArtifactMeta, BadDirection, Kpi, Series, Severity, Window};
 use crate::source::MetricsSource;
 use std::collections::BTreeMap;
 use tars_detector::detector::DetectorConfig;
-use tars_detector::incident::detect_incidents;
+use tars_detector::incident::{detect_incidents, Incident};
 
 /// Resolution the detector runs at.
 pub const DETECTION_STEP_SECS: u32 = 60;
@@ -92,61 +92,83 @@ pub fn detect_series(
 ) -> Vec<AnomalyEvent> {
     let mut out = Vec::new();
     for s in series {
-        for inc in detect_incidents(&s.points, cfg) {
-            let start = to_time(inc.start_ts);
-            let expected = finite(inc.expected);
-            let band = match (finite(inc.band_low), finite(inc.band_high)) {
-                (Some(a), Some(b)) => Some([a, b]),
-                _ => None,
-            };
-            let day_number = ga.and_then(|g| {
-                let d = (inc.start_ts - g.timestamp()).div_euclid(86_400);
-                u32::try_from(d).ok()
-            });
-            let fmt = |v: f64| match Kpi::from_name(kpi) {
-                Some(k) => k.format(v),
-                None => format!("{v:.4}"),
-            };
-            let dur = (inc.end_ts - inc.start_ts) as f64 / 60.0 + 1.0;
-            let explanation = match (expected, band) {
-                (Some(e), Some([lo, hi])) => format!(
-                    "{} {kpi} reached {} at {} against an expected {} (normal band {} .. {}), score {:.2}, {} anomalous minute(s).",
-                    s.service,
-                    fmt(inc.peak_value),
-                    to_time(inc.peak_ts).format("%Y-%m-%d %H:%M"),
-                    fmt(e),
-                    fmt(lo),
-                    fmt(hi),
-                    inc.score,
-                    inc.points
-                ),
-                _ => format!("{} {kpi} reached {} at {}, score {:.2}.", s.service, fmt(inc.peak_value), to_time(inc.peak_ts).format("%Y-%m-%d %H:%M"), inc.score),
-            };
-            out.push(AnomalyEvent {
-                id: format!("{}/{kpi}/{}", s.service, inc.start_ts),
-                incident_id: String::new(),
-                timestamp: start,
-                start,
-                end: to_time(inc.end_ts),
-                peak_time: to_time(inc.peak_ts),
-                day_number,
-                service: s.service.clone(),
-                kpi: kpi.to_string(),
-                unit: unit.to_string(),
-                observed: inc.peak_value,
-                expected,
-                band,
-                score: inc.score.clamp(0.0, 1.0),
-                duration_minutes: dur,
-                points: inc.points,
-                reason: inc.reason.to_string(),
-                restart_at: None,
-                severity: good_direction_cap(kpi, inc.peak_value, inc.expected, inc.severity),
-                explanation,
-            });
-        }
+        out.extend(series_events(
+            &s.service,
+            detect_incidents(&s.points, cfg),
+            kpi,
+            unit,
+            ga,
+        ));
     }
     group_incidents(&mut out);
+    out
+}
+
+/// The events of one series' incidents (their `incident_id`s are assigned
+/// later, by [`group_incidents`] over all the events of a run). Detection
+/// and naming are apart so that a series can be analysed before its name is
+/// known (a streamed answer names series once all are read).
+pub fn series_events(
+    service: &str,
+    incidents: Vec<Incident>,
+    kpi: &str,
+    unit: &str,
+    ga: Option<DateTime<Utc>>,
+) -> Vec<AnomalyEvent> {
+    let mut out = Vec::new();
+    for inc in incidents {
+        let start = to_time(inc.start_ts);
+        let expected = finite(inc.expected);
+        let band = match (finite(inc.band_low), finite(inc.band_high)) {
+            (Some(a), Some(b)) => Some([a, b]),
+            _ => None,
+        };
+        let day_number = ga.and_then(|g| {
+            let d = (inc.start_ts - g.timestamp()).div_euclid(86_400);
+            u32::try_from(d).ok()
+        });
+        let fmt = |v: f64| match Kpi::from_name(kpi) {
+            Some(k) => k.format(v),
+            None => format!("{v:.4}"),
+        };
+        let dur = (inc.end_ts - inc.start_ts) as f64 / 60.0 + 1.0;
+        let explanation = match (expected, band) {
+            (Some(e), Some([lo, hi])) => format!(
+                "{} {kpi} reached {} at {} against an expected {} (normal band {} .. {}), score {:.2}, {} anomalous minute(s).",
+                service,
+                fmt(inc.peak_value),
+                to_time(inc.peak_ts).format("%Y-%m-%d %H:%M"),
+                fmt(e),
+                fmt(lo),
+                fmt(hi),
+                inc.score,
+                inc.points
+            ),
+            _ => format!("{} {kpi} reached {} at {}, score {:.2}.", service, fmt(inc.peak_value), to_time(inc.peak_ts).format("%Y-%m-%d %H:%M"), inc.score),
+        };
+        out.push(AnomalyEvent {
+            id: format!("{service}/{kpi}/{}", inc.start_ts),
+            incident_id: String::new(),
+            timestamp: start,
+            start,
+            end: to_time(inc.end_ts),
+            peak_time: to_time(inc.peak_ts),
+            day_number,
+            service: service.to_string(),
+            kpi: kpi.to_string(),
+            unit: unit.to_string(),
+            observed: inc.peak_value,
+            expected,
+            band,
+            score: inc.score.clamp(0.0, 1.0),
+            duration_minutes: dur,
+            points: inc.points,
+            reason: inc.reason.to_string(),
+            restart_at: None,
+            severity: good_direction_cap(kpi, inc.peak_value, inc.expected, inc.severity),
+            explanation,
+        });
+    }
     out
 }
 

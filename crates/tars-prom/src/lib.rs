@@ -7,10 +7,13 @@
 //! `[prometheus.queries]` section, not code.
 
 mod client;
+mod fast;
 #[cfg(feature = "backfill")]
 pub mod gen;
 mod parse;
 mod source;
+mod split;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,7 @@ use tars_core::model::Kpi;
 use tars_core::source::{MetricsSource, SourceError};
 
 pub use parse::{read_query_range_file, read_query_range_file_grouped};
+pub use stream::{analyse_query_range_file, Analysed, Analysis};
 
 /// `[prometheus]` section of `tars.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

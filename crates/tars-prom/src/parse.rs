@@ -353,10 +353,24 @@ pub fn read_query_range_file_grouped(
     path: &Path,
     group_label: &str,
 ) -> Result<Vec<Series>, SourceError> {
-    let err = |msg: String| SourceError::Replay {
+    let file = open_answer(path)?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    let env: Envelope = serde_json::from_reader(reader)
+        .map_err(|e| replay_error(path, format!("not a query_range answer: {e}")))?;
+    let data = answer_data(path, env)?;
+    Ok(to_series(data.result.0, group_label))
+}
+
+pub(crate) fn replay_error(path: &Path, msg: String) -> SourceError {
+    SourceError::Replay {
         path: path.display().to_string(),
         msg,
-    };
+    }
+}
+
+/// Opens a saved answer for reading.
+pub(crate) fn open_answer(path: &Path) -> Result<std::fs::File, SourceError> {
+    let err = |msg: String| replay_error(path, msg);
     // A FIFO would hang the run and a device never end: only regular files.
     // (No size limit: a week of a big fleet is hundreds of MB, and it streams.)
     let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
@@ -365,10 +379,12 @@ pub fn read_query_range_file_grouped(
             "not a regular file (expected a saved query_range answer)".into(),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let reader = BufReader::with_capacity(1 << 20, file);
-    let env: Envelope = serde_json::from_reader(reader)
-        .map_err(|e| err(format!("not a query_range answer: {e}")))?;
+    std::fs::File::open(path).map_err(|e| err(e.to_string()))
+}
+
+/// The data of a parsed answer, refused when it is an error or not a range.
+pub(crate) fn answer_data(path: &Path, env: Envelope) -> Result<Data, SourceError> {
+    let err = |msg: String| replay_error(path, msg);
     if env.status != "success" {
         return Err(err(super::client::one_line(&format!(
             "the saved answer is an error: {} {}",
@@ -385,36 +401,55 @@ pub fn read_query_range_file_grouped(
             data.result_type
         )));
     }
-    Ok(to_series(data.result.0, group_label))
+    Ok(data)
 }
 
 /// Names series by the group label; a name seen twice (e.g. one series per
 /// instance) falls back to the full label set so nothing is merged silently.
 pub(crate) fn to_series(raw: Vec<RawSeries>, group_label: &str) -> Vec<Series> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &raw {
-        *seen
-            .entry(service_name(&r.metric, group_label))
-            .or_default() += 1;
-    }
+    let names = service_names(raw.iter().map(|r| &r.metric), group_label);
     raw.into_iter()
-        .map(|r| {
-            let name = service_name(&r.metric, group_label);
-            let service = if seen.get(&name).copied().unwrap_or(0) > 1 {
-                render_labels(&r.metric)
-            } else {
-                name
-            };
-            let mut points = r.values.0;
-            if let Some(Point(t, v)) = r.value {
-                points.push((t, v));
-            }
-            if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
-                points.sort_by_key(|p| p.0);
-            }
-            Series { service, points }
+        .zip(names)
+        .map(|(r, service)| Series {
+            service,
+            points: r.into_points(),
         })
         .collect()
+}
+
+/// The service name of each label set, in order (see [`to_series`]).
+pub(crate) fn service_names<'a>(
+    metrics: impl Iterator<Item = &'a BTreeMap<String, String>> + Clone,
+    group_label: &str,
+) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for m in metrics.clone() {
+        *seen.entry(service_name(m, group_label)).or_default() += 1;
+    }
+    metrics
+        .map(|m| {
+            let name = service_name(m, group_label);
+            if seen.get(&name).copied().unwrap_or(0) > 1 {
+                render_labels(m)
+            } else {
+                name
+            }
+        })
+        .collect()
+}
+
+impl RawSeries {
+    /// The matrix points plus a vector answer's point, in time order.
+    pub(crate) fn into_points(self) -> Vec<(i64, f64)> {
+        let mut points = self.values.0;
+        if let Some(Point(t, v)) = self.value {
+            points.push((t, v));
+        }
+        if !points.windows(2).all(|w| w[0].0 <= w[1].0) {
+            points.sort_by_key(|p| p.0);
+        }
+        points
+    }
 }
 
 #[cfg(test)]
