@@ -430,15 +430,18 @@ fn github_429_with_retry_after_is_retried_once() {
     );
 }
 
-/// `tars watch --notify-slack` over a simulated week that turns poor and
-/// recommends a rollback on day 3: one post for that change, one for the
-/// retrospective, and nothing more after a restart.
+/// `tars watch --notify-slack --notify-github` over a simulated week that
+/// turns poor and recommends a rollback on day 3: one Slack post for that
+/// change, one for the retrospective, the P0/P1 action items filed once, and
+/// nothing more after a restart.
 #[test]
-fn the_watch_posts_verdict_changes_once() {
+fn the_watch_tells_slack_and_github_once() {
     let hook = Server::start(|_, _| (200, vec![], "ok".into()));
+    let issues = Arc::new(Mutex::new(Vec::new()));
+    let gh = github_server(issues.clone());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run_until_retro = || {
+    let run_until_filed = || {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -453,18 +456,20 @@ fn the_watch_posts_verdict_changes_once() {
                 "1",
             ])
             .args(["--ga-timestamp", "2025-11-18T00:00:00Z", "--notify-slack"])
+            .args(["--notify-github", "o/r", "--github-api-url", &gh.base])
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(&data)
             .env("SLACK_WEBHOOK_URL", format!("{}/services/T/B/x", hook.base))
+            .env("GITHUB_TOKEN", "ghp_test123")
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let until = std::time::Instant::now() + std::time::Duration::from_secs(300);
         let state = data.join(".tars-watch-notified.json");
-        while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains("\"week\":true")) {
-            assert!(std::time::Instant::now() < until, "no retrospective post");
+        while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains("\"github\":true")) {
+            assert!(std::time::Instant::now() < until, "the week was not filed");
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
         // One more pass: nothing new may be posted.
@@ -472,15 +477,16 @@ fn the_watch_posts_verdict_changes_once() {
         let _ = child.kill();
         let _ = child.wait();
     };
-    run_until_retro();
+    run_until_filed();
     let texts: Vec<String> = hook.requests().iter().map(|r| r.body.clone()).collect();
     assert_eq!(texts.len(), 2, "{texts:#?}");
     assert!(texts[0].contains("day 3 health"), "{}", texts[0]);
-    assert!(
-        texts[1].contains("retrospective") || texts[1].contains("ROLLBACK"),
-        "{}",
-        texts[1]
-    );
-    run_until_retro();
+    assert_eq!(*issues.lock().unwrap(), expected_titles(1));
+    run_until_filed();
     assert_eq!(hook.requests().len(), 2, "a restart posted again");
+    assert_eq!(issues.lock().unwrap().len(), expected_titles(1).len());
+    assert!(gh
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some("Bearer ghp_test123")));
 }

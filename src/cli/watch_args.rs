@@ -41,6 +41,76 @@ pub struct WatchArgs {
     /// File holding the Slack webhook URL (else SLACK_WEBHOOK_URL).
     #[arg(long, value_name = "FILE")]
     pub slack_webhook_url_file: Option<PathBuf>,
+    /// File one GitHub issue per action item of the retrospective in this
+    /// repository (OWNER/NAME) once day 7 is done; open ones are not filed twice.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub notify_github: Option<String>,
+    /// File holding the GitHub token (else GITHUB_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub github_token_file: Option<PathBuf>,
+    /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(long, default_value = "https://api.github.com")]
+    pub github_api_url: String,
+    /// Lowest priority that gets an issue.
+    #[arg(long, default_value = "P1", value_parser = ["P0", "P1", "P2", "P3"])]
+    pub github_min_priority: String,
+}
+
+/// A secret that a flag made necessary.
+fn needed_secret(
+    file: Option<&std::path::Path>,
+    env: &str,
+    flag: &str,
+    why: &str,
+) -> Result<String> {
+    crate::secret::load(file, env)
+        .map_err(|e| Error::Usage(format!("{flag}: {e}")))?
+        .ok_or_else(|| Error::Usage(format!("{why} needs {flag} or {env}")))
+}
+
+fn notify_settings(a: &WatchArgs) -> Result<crate::watch::changes::Notify> {
+    let slack = a
+        .notify_slack
+        .then(|| {
+            needed_secret(
+                a.slack_webhook_url_file.as_deref(),
+                "SLACK_WEBHOOK_URL",
+                "--slack-webhook-url-file",
+                "--notify-slack",
+            )
+        })
+        .transpose()?;
+    let github = match &a.notify_github {
+        None => None,
+        Some(repo) => {
+            let valid = repo
+                .split_once('/')
+                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+            if !valid {
+                return Err(Error::Usage(format!(
+                    "--notify-github: '{repo}' is not OWNER/NAME"
+                )));
+            }
+            let token = needed_secret(
+                a.github_token_file.as_deref(),
+                "GITHUB_TOKEN",
+                "--github-token-file",
+                "--notify-github",
+            )?;
+            let min = a
+                .github_min_priority
+                .parse()
+                .map_err(|e| Error::Usage(format!("--github-min-priority: {e}")))?;
+            let target = crate::notify::GithubTarget {
+                repo: repo.clone(),
+                api_url: a.github_api_url.clone(),
+                token,
+                label: "tars".into(),
+            };
+            Some((target, min))
+        }
+    };
+    Ok(crate::watch::changes::Notify { slack, github })
 }
 
 /// Resolves the flags and runs the watch until SIGTERM.
@@ -56,18 +126,7 @@ pub fn watch(a: WatchArgs) -> Result<()> {
             "--interval-secs and --retry-base-secs must be at least 1, and --retry-max-secs at least --retry-base-secs".into(),
         ));
     }
-    let slack = if a.notify_slack {
-        let url = crate::secret::load(a.slack_webhook_url_file.as_deref(), "SLACK_WEBHOOK_URL")
-            .map_err(|e| Error::Usage(format!("--slack-webhook-url-file: {e}")))?
-            .ok_or_else(|| {
-                Error::Usage(
-                    "--notify-slack needs --slack-webhook-url-file or SLACK_WEBHOOK_URL".into(),
-                )
-            })?;
-        Some(crate::watch::changes::Slack { webhook: url })
-    } else {
-        None
-    };
+    let notify = notify_settings(&a)?;
     let source = open_source(&a.source, &cfg, ga)?;
     let settings = WatchSettings {
         ga,
@@ -76,7 +135,7 @@ pub fn watch(a: WatchArgs) -> Result<()> {
         interval: Duration::from_secs(a.interval_secs),
         retry_base: Duration::from_secs(a.retry_base_secs),
         retry_max: Duration::from_secs(a.retry_max_secs),
-        slack,
+        notify,
     };
     crate::watch::run(settings, source, cfg)
 }

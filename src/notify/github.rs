@@ -88,35 +88,78 @@ pub(super) fn run(a: GithubArgs) -> Result<(), NotifyError> {
                 p.labels.join(", ")
             );
         }
-        println!("{} issue(s) at or above P{min}.", plans.len());
+        println!("{} issue(s) at or above {min}.", plans.len());
         return Ok(());
     }
-    let token = secret(a.token_file.as_deref(), "GITHUB_TOKEN", "GitHub token")?;
+    let target = GithubTarget {
+        repo: a.repo.clone(),
+        api_url: a.api_url.clone(),
+        token: secret(a.token_file.as_deref(), "GITHUB_TOKEN", "GitHub token")?,
+        label: a.label.clone(),
+    };
+    let (created, skipped) = file_plans(&target, &plans)?;
+    for (url, title) in &created {
+        println!("created {url}: {title}");
+    }
+    println!(
+        "{}: {} issue(s) created, {skipped} already open.",
+        a.repo,
+        created.len()
+    );
+    Ok(())
+}
+
+/// Where issues are filed, with the token already loaded.
+#[derive(Clone)]
+pub struct GithubTarget {
+    pub repo: String,
+    pub api_url: String,
+    pub token: String,
+    /// Put on every issue; also how earlier issues are found.
+    pub label: String,
+}
+
+impl std::fmt::Debug for GithubTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GithubTarget {{ repo: {}, token: *** }}", self.repo)
+    }
+}
+
+/// Files one issue per action item of `retro` at or above `min` that is not
+/// open already (by title): the watch's step after day 7.
+pub fn file_issues(
+    target: &GithubTarget,
+    retro: &Retrospective,
+    min: Priority,
+) -> Result<usize, NotifyError> {
+    file_plans(target, &plan(retro, min, &target.label)).map(|(c, _)| c.len())
+}
+
+/// Creates the plans whose titles are not open yet; returns (URL, title) of
+/// each created and how many were open already.
+fn file_plans(
+    target: &GithubTarget,
+    plans: &[IssuePlan],
+) -> Result<(Vec<(String, String)>, usize), NotifyError> {
     let gh = Gh {
         client: client()?,
-        api: a.api_url.trim_end_matches('/').to_string(),
-        repo: a.repo.clone(),
-        token,
+        api: target.api_url.trim_end_matches('/').to_string(),
+        repo: target.repo.clone(),
+        token: target.token.clone(),
     };
-    let (created, skipped) = runtime()?.block_on(async {
-        let existing = gh.open_titles(&a.label).await?;
-        let (mut created, mut skipped) = (0usize, 0usize);
-        for p in &plans {
+    runtime()?.block_on(async {
+        let existing = gh.open_titles(&target.label).await?;
+        let (mut created, mut skipped) = (Vec::new(), 0usize);
+        for p in plans {
             if existing.contains(&p.title) {
                 skipped += 1;
                 continue;
             }
             let url = gh.create(p).await?;
-            println!("created {url}: {}", p.title);
-            created += 1;
+            created.push((url, p.title.clone()));
         }
         Ok::<_, NotifyError>((created, skipped))
-    })?;
-    println!(
-        "{}: {created} issue(s) created, {skipped} already open.",
-        a.repo
-    );
-    Ok(())
+    })
 }
 
 struct Gh {

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 mod github;
 mod slack;
 
-pub use github::{issue_title, IssuePlan};
+pub use github::{file_issues, issue_title, GithubTarget, IssuePlan};
 pub use slack::{health_payload, retro_payload};
 
 /// `tars notify ...`

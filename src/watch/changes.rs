@@ -1,5 +1,6 @@
 //! Slack on what matters, once per change: a day turning poor, a rollback
-//! newly recommended, the week's retrospective. What was said is kept in
+//! newly recommended, the week's retrospective; and GitHub issues for the
+//! retrospective's action items once it is written. What was said is kept in
 //! the data directory, so a restarted watch does not repeat itself; a post
 //! that fails is tried again on the next pass (at least once, never lost).
 
@@ -20,6 +21,9 @@ pub struct Said {
     pub poor: bool,
     pub rollback: bool,
     pub week: bool,
+    /// The retrospective's action items were filed on GitHub.
+    #[serde(default)]
+    pub github: bool,
 }
 
 /// Whether day `h` changes the verdict `said` reported: it turned poor, or
@@ -30,20 +34,28 @@ pub fn day_changes(said: &Said, h: &HealthReport) -> bool {
     (poor && !said.poor) || (rollback && !said.rollback)
 }
 
-/// Posts to a Slack incoming webhook.
-#[derive(Clone)]
-pub struct Slack {
-    pub webhook: String,
+/// Where the watch tells about changes.
+#[derive(Clone, Default)]
+pub struct Notify {
+    /// A Slack incoming webhook.
+    pub slack: Option<String>,
+    /// GitHub issues for the action items at or above this priority.
+    pub github: Option<(crate::notify::GithubTarget, crate::model::Priority)>,
 }
 
-impl std::fmt::Debug for Slack {
+impl std::fmt::Debug for Notify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The webhook's path is its secret.
-        f.write_str("Slack { webhook: *** }")
+        // The webhook's path and the token are secrets.
+        write!(
+            f,
+            "Notify {{ slack: {}, github: {:?} }}",
+            if self.slack.is_some() { "***" } else { "none" },
+            self.github
+        )
     }
 }
 
-impl Slack {
+impl Notify {
     fn state_path(dir: &Path) -> PathBuf {
         dir.join(".tars-watch-notified.json")
     }
@@ -68,24 +80,31 @@ impl Slack {
             let Ok(h) = crate::io::read_json::<HealthReport>(&path, "health report") else {
                 break;
             };
-            if day_changes(&said, &h) {
-                crate::notify::post_slack(&self.webhook, &crate::notify::health_payload(&h))?;
+            if let Some(hook) = self.slack.as_deref().filter(|_| day_changes(&said, &h)) {
+                crate::notify::post_slack(hook, &crate::notify::health_payload(&h))?;
             }
             said = Said {
                 day,
                 poor: h.status == HealthStatus::Poor,
                 rollback: h.rollback_recommendation.recommended,
-                week: said.week,
+                ..said
             };
             Self::save(dir, &said)?;
         }
         let retro = dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-        if !said.week {
-            if let Ok(r) = crate::io::read_json::<Retrospective>(&retro, "retrospective") {
-                crate::notify::post_slack(&self.webhook, &crate::notify::retro_payload(&r))?;
-                said.week = true;
-                Self::save(dir, &said)?;
-            }
+        let Ok(r) = crate::io::read_json::<Retrospective>(&retro, "retrospective") else {
+            return Ok(());
+        };
+        if let Some(hook) = self.slack.as_deref().filter(|_| !said.week) {
+            crate::notify::post_slack(hook, &crate::notify::retro_payload(&r))?;
+            said.week = true;
+            Self::save(dir, &said)?;
+        }
+        if let Some((target, min)) = self.github.as_ref().filter(|_| !said.github) {
+            // Idempotent by title as well: a crash before the record files nothing twice.
+            crate::notify::file_issues(target, &r, *min)?;
+            said.github = true;
+            Self::save(dir, &said)?;
         }
         Ok(())
     }
@@ -122,7 +141,7 @@ mod tests {
             day: 3,
             poor: true,
             rollback: true,
-            week: false,
+            ..Said::default()
         };
         assert!(!day_changes(&bad, &report(HealthStatus::Poor, true)));
         // Poor already, a rollback is new.

@@ -40,8 +40,8 @@ pub struct WatchSettings {
     /// First retry delay of a failed stage; doubles up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
-    /// Slack on verdict changes, when asked for.
-    pub slack: Option<changes::Slack>,
+    /// Slack and GitHub on verdict changes, when asked for.
+    pub notify: changes::Notify,
 }
 
 /// What the exporter reports about each stage.
@@ -96,11 +96,9 @@ pub fn run(settings: WatchSettings, source: Box<dyn MetricsSource>, cfg: Config)
     };
     while !state.stop.load(Ordering::SeqCst) {
         w.pass(Utc::now());
-        if let Some(slack) = &settings.slack {
-            // A failed post is tried again on the next pass.
-            if let Err(e) = slack.catch_up(&settings.data_dir) {
-                eprintln!("tars watch: Slack: {e}");
-            }
+        // A failed post is tried again on the next pass.
+        if let Err(e) = settings.notify.catch_up(&settings.data_dir) {
+            eprintln!("tars watch: notify: {e}");
         }
         state.ready.store(true, Ordering::SeqCst);
         sleep_unless_stopped(&state.stop, settings.interval);
