@@ -93,7 +93,7 @@ fn example(text: &str) -> String {
 /// The whole command line of `tars`, as `--help`, completions and man pages show it.
 pub fn command() -> clap::Command {
     let mut cmd = Cli::command().after_help(example(
-        "tars demo --data-dir /tmp/week && jq .executive_summary /tmp/week/output/GA_7DAY_RETROSPECTIVE.json",
+        "tars demo --data-dir ./week && jq .executive_summary ./week/output/GA_7DAY_RETROSPECTIVE.json",
     ));
     for (path, text) in EXAMPLES {
         cmd = at_path(cmd, path, &|c| c.after_help(example(text)));
