@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::SCHEMA_VERSION;
+use tars_core::validate::{self, Artifact};
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory is
 /// written, fsynced and renamed over the target, then the directory is fsynced,
@@ -219,6 +220,31 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let value = read_value(path, what)?;
+    serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+}
+
+/// Reads an artifact of kind `T::KIND` and checks what it means: as
+/// [`read_json`], then its `kind` before its shape (a day's summary has
+/// every field a baseline has, so only `kind` tells them apart), then every
+/// rule of [`tars_core::validate`] that needs only the artifact. A broken
+/// rule is one line naming the file, the field and the rule.
+pub fn read_artifact<T: DeserializeOwned + Artifact>(path: &Path, what: &str) -> Result<T> {
+    let value = read_value(path, what)?;
+    if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
+        validate::check_kind(kind, T::KIND).map_err(|v| Error::bad(path, v.to_string()))?;
+    }
+    let artifact: T = serde_json::from_value(value)
+        .map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))?;
+    artifact
+        .check(chrono::Utc::now())
+        .map_err(|v| Error::bad(path, v.to_string()))?;
+    Ok(artifact)
+}
+
+/// The JSON of an artifact file: not empty, valid JSON, a supported
+/// `schema_version` when it has one.
+fn read_value(path: &Path, what: &str) -> Result<serde_json::Value> {
     let bytes = read_bounded(path, what)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::bad(path, format!("file is empty (expected {what})")));
@@ -236,7 +262,7 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
             }
         }
     }
-    serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+    Ok(value)
 }
 
 /// Largest input file read, bytes, unless `TARS_MAX_INPUT_BYTES` says

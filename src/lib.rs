@@ -11,6 +11,7 @@ pub mod anomaly;
 pub mod config;
 pub use tars_docker_api as docker_api;
 pub mod error;
+pub mod inputs;
 pub mod io;
 pub use tars_prom as prom;
 pub mod source;
