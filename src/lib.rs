@@ -9,6 +9,7 @@
 
 pub mod anomaly;
 pub mod config;
+pub mod doctor;
 pub use tars_docker_api as docker_api;
 pub mod error;
 pub mod inputs;

@@ -85,6 +85,8 @@ pub enum Command {
     Watch(watch_args::WatchArgs),
     /// Check that an HTTP endpoint answers 2xx (the container's health check).
     Probe(watch_args::ProbeArgs),
+    /// Check a data directory: every artifact, one release, the week so far, debris, space.
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -203,6 +205,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Notify(a) => Ok(crate::notify::run(a)?),
         Command::Watch(a) => watch_args::watch(a),
         Command::Probe(a) => watch_args::probe(a),
+        Command::Doctor(a) => crate::doctor::run(a),
         Command::Completions(a) => help::completions(a.shell),
         Command::Man(a) => help::man_pages(&a.out_dir).map(|_| ()),
     }
