@@ -516,7 +516,7 @@ fn debris(d: &mut Doctor) {
 fn temp_pid(name: &str) -> Option<Option<u32>> {
     let rest = name.strip_prefix('.')?;
     let (_, tail) = rest.split_once(".tmp.")?;
-    Some(tail.split('.').next().and_then(|p| p.parse().ok()))
+    Some(io::temp_writer(tail).0)
 }
 
 fn alive(pid: u32) -> bool {
@@ -629,6 +629,7 @@ mod tests {
     fn temp_names_carry_their_writers_pid() {
         assert_eq!(temp_pid(".a.json.tmp.123.xY7"), Some(Some(123)));
         assert_eq!(temp_pid(".a.json.tmp.123"), Some(Some(123)));
+        assert_eq!(temp_pid(".a.json.tmp.123-4026531836.xY7"), Some(Some(123)));
         assert_eq!(temp_pid(".a.json.tmp.x"), Some(None));
         assert_eq!(temp_pid("a.json"), None);
         assert_eq!(temp_pid(".tars-watch.lock"), None);
