@@ -60,8 +60,18 @@ impl Config {
         let bytes = crate::io::read_bounded(path, "a tars.toml")?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::bad(path, "not UTF-8 text (expected a tars.toml)"))?;
-        let mut cfg: Config = toml::from_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            // One line: the parser's message may span several.
+            let msg: Vec<&str> = e.message().lines().map(str::trim).collect();
+            let at = match e.span() {
+                Some(s) => format!(
+                    "line {}: ",
+                    text[..s.start.min(text.len())].matches('\n').count() + 1
+                ),
+                None => String::new(),
+            };
+            Error::Config(format!("{}: {at}{}", path.display(), msg.join(": ")))
+        })?;
         cfg.file_sets_z = toml::from_str::<toml::Table>(&text)
             .ok()
             .and_then(|t| t.get("detector")?.get("z_threshold").cloned())
@@ -204,6 +214,19 @@ mod tests {
                 "{text}: {msg}"
             );
         }
+    }
+
+    #[test]
+    fn a_parse_error_is_one_line_with_its_line_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        std::fs::write(&p, "[thresholds]\ndrift_low_pct = 1.\n").unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(
+            err.contains("tars.toml: line 2: invalid floating-point number"),
+            "{err}"
+        );
     }
 
     #[test]
