@@ -12,6 +12,7 @@ use crate::prom::PromConfig;
 use crate::slo::SloConfig;
 
 pub use tars_core::thresholds::{Pricing, Thresholds};
+use tars_core::validate::{self, Violation};
 
 /// Everything a run is configured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,8 +60,18 @@ impl Config {
         let bytes = crate::io::read_bounded(path, "a tars.toml")?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::bad(path, "not UTF-8 text (expected a tars.toml)"))?;
-        let mut cfg: Config = toml::from_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            // One line: the parser's message may span several.
+            let msg: Vec<&str> = e.message().lines().map(str::trim).collect();
+            let at = match e.span() {
+                Some(s) => format!(
+                    "line {}: ",
+                    text[..s.start.min(text.len())].matches('\n').count() + 1
+                ),
+                None => String::new(),
+            };
+            Error::Config(format!("{}: {at}{}", path.display(), msg.join(": ")))
+        })?;
         cfg.file_sets_z = toml::from_str::<toml::Table>(&text)
             .ok()
             .and_then(|t| t.get("detector")?.get("z_threshold").cloned())
@@ -68,7 +79,30 @@ impl Config {
         cfg.slo
             .validate()
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        cfg.validate()
+            .map_err(|v| Error::Config(format!("{}: {v}", path.display())))?;
         Ok(cfg)
+    }
+
+    /// Thresholds, prices and detector settings as the flags require them:
+    /// finite, not negative, probabilities and percentages in range.
+    pub fn validate(&self) -> std::result::Result<(), Violation> {
+        validate::check_thresholds(&self.thresholds)?;
+        validate::check_pricing(&self.pricing)?;
+        let d = &self.detector;
+        if !(d.z_threshold.is_finite() && d.z_threshold > 0.0) {
+            return Err(Violation::new(
+                "detector.z_threshold",
+                format!("{} must be a positive number", d.z_threshold),
+            ));
+        }
+        if !(d.alpha.is_finite() && d.alpha > 0.0 && d.alpha <= 1.0) {
+            return Err(Violation::new(
+                "detector.alpha",
+                format!("{} must be in (0, 1]", d.alpha),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -131,6 +165,68 @@ mod tests {
         assert_eq!(d.z_threshold, DetectorConfig::default().z_threshold);
         assert_ne!(d.z_threshold, WATCH_Z_THRESHOLD);
         assert_eq!(d.alpha, 0.2);
+    }
+
+    #[test]
+    fn nan_negative_and_out_of_range_settings_are_refused_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        for (text, needle) in [
+            (
+                "[thresholds]\ndrift_low_pct = nan\n",
+                "field `thresholds.drift_low_pct`: NaN is not a finite number",
+            ),
+            (
+                "[thresholds]\ndrift_high_pct = -5.0\n",
+                "field `thresholds.drift_high_pct`: -5 is negative",
+            ),
+            (
+                "[thresholds]\nmin_requests = inf\n",
+                "field `thresholds.min_requests`: inf is not a finite number",
+            ),
+            (
+                "[thresholds]\nhealth_good = 150.0\n",
+                "field `thresholds.health_good`: 150 is out of range",
+            ),
+            (
+                "[thresholds]\nconfidence = 1.0\n",
+                "field `thresholds.confidence`: 1 must be between 0 and 1",
+            ),
+            (
+                "[pricing]\ncpu_core_hour_usd = -1.0\n",
+                "field `pricing.cpu_core_hour_usd`: -1 is negative",
+            ),
+            (
+                "[detector]\nz_threshold = nan\n",
+                "field `detector.z_threshold`: NaN must be a positive number",
+            ),
+            (
+                "[detector]\nalpha = 0.0\n",
+                "field `detector.alpha`: 0 must be in (0, 1]",
+            ),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let err = Config::from_file(&p).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::ExitCode::Usage, "{text}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("tars.toml: ") && msg.contains(needle),
+                "{text}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_parse_error_is_one_line_with_its_line_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tars.toml");
+        std::fs::write(&p, "[thresholds]\ndrift_low_pct = 1.\n").unwrap();
+        let err = Config::from_file(&p).unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(
+            err.contains("tars.toml: line 2: invalid floating-point number"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,13 +9,14 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::SCHEMA_VERSION;
+use tars_core::validate::{self, Artifact};
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory is
 /// written, fsynced and renamed over the target, then the directory is fsynced,
 /// so readers see either the old or the new file, never half of one.
 ///
 /// The temp file is created with `O_EXCL` under a random name
-/// (`.NAME.tmp.PID.RANDOM`), so a planted file or symbolic link is never
+/// (`.NAME.tmp.PID-PIDNS.RANDOM`), so a planted file or symbolic link is never
 /// opened; the rename replaces a link at `path` instead of writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_set(&[(path, bytes)])
@@ -77,7 +78,7 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     ensure_dir(&dir)?;
     let name = file_name(path);
     remove_orphans(&dir, name);
-    let prefix = format!(".{name}.tmp.{}.", std::process::id());
+    let prefix = temp_prefix(name);
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix);
     // As `File::create` would: readable by others unless the umask says no.
@@ -98,7 +99,7 @@ fn backup(path: &Path) -> Option<tempfile::TempPath> {
         return None;
     }
     tempfile::Builder::new()
-        .prefix(&format!(".{}.tmp.{}.", file_name(path), std::process::id()))
+        .prefix(&temp_prefix(file_name(path)))
         .make_in(dir_of(path), |p| fs::hard_link(path, p))
         .ok()
         .map(|f| f.into_temp_path())
@@ -127,10 +128,41 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     }
 }
 
+/// The pid namespace of this process (the inode of `/proc/self/ns/pid`),
+/// when there is one to read.
+fn pid_namespace() -> Option<u64> {
+    static NS: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *NS.get_or_init(|| {
+        let link = fs::read_link("/proc/self/ns/pid").ok()?;
+        let s = link.to_str()?;
+        s.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+    })
+}
+
+/// `.NAME.tmp.PID-PIDNS.` (or `.NAME.tmp.PID.` without a namespace to read):
+/// the writer's pid, and the namespace that pid means something in.
+fn temp_prefix(name: &str) -> String {
+    match pid_namespace() {
+        Some(ns) => format!(".{name}.tmp.{}-{ns}.", std::process::id()),
+        None => format!(".{name}.tmp.{}.", std::process::id()),
+    }
+}
+
+/// The writer of a temp file from what follows `.NAME.tmp.`: its pid and,
+/// when named, its pid namespace.
+pub fn temp_writer(rest: &str) -> (Option<u32>, Option<u64>) {
+    let id = rest.split('.').next().unwrap_or("");
+    match id.split_once('-') {
+        Some((pid, ns)) => (pid.parse().ok(), ns.parse().ok()),
+        None => (id.parse().ok(), None),
+    }
+}
+
 /// Temp files a killed run left behind for `name`: those of processes that
-/// no longer exist (Linux) once a minute old, and any older than an hour. A
-/// live writer's temp file is left alone; the minute covers a writer in
-/// another container sharing the directory, whose pid means nothing here.
+/// no longer exist (Linux) at once when they were of this pid namespace,
+/// else once a minute old, and any older than an hour. A live writer's temp
+/// file is left alone; the minute covers a writer in another container
+/// sharing the directory, whose pid means nothing here.
 fn remove_orphans(dir: &Path, name: &str) {
     use std::time::Duration;
     const GONE: Duration = Duration::from_secs(60);
@@ -144,7 +176,7 @@ fn remove_orphans(dir: &Path, name: &str) {
         let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
             continue;
         };
-        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let (pid, ns) = temp_writer(rest);
         let dead = pid.is_some_and(|p| {
             p != std::process::id()
                 && Path::new("/proc/self").exists()
@@ -157,7 +189,8 @@ fn remove_orphans(dir: &Path, name: &str) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .unwrap_or_default();
-        if (dead && age > GONE) || age > STALE {
+        let ours = ns.is_some() && ns == pid_namespace();
+        if (dead && (ours || age > GONE)) || age > STALE {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -219,6 +252,31 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let value = read_value(path, what)?;
+    serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+}
+
+/// Reads an artifact of kind `T::KIND` and checks what it means: as
+/// [`read_json`], then its `kind` before its shape (a day's summary has
+/// every field a baseline has, so only `kind` tells them apart), then every
+/// rule of [`tars_core::validate`] that needs only the artifact. A broken
+/// rule is one line naming the file, the field and the rule.
+pub fn read_artifact<T: DeserializeOwned + Artifact>(path: &Path, what: &str) -> Result<T> {
+    let value = read_value(path, what)?;
+    if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
+        validate::check_kind(kind, T::KIND).map_err(|v| Error::bad(path, v.to_string()))?;
+    }
+    let artifact: T = serde_json::from_value(value)
+        .map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))?;
+    artifact
+        .check(chrono::Utc::now())
+        .map_err(|v| Error::bad(path, v.to_string()))?;
+    Ok(artifact)
+}
+
+/// The JSON of an artifact file: not empty, valid JSON, a supported
+/// `schema_version` when it has one.
+fn read_value(path: &Path, what: &str) -> Result<serde_json::Value> {
     let bytes = read_bounded(path, what)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::bad(path, format!("file is empty (expected {what})")));
@@ -236,7 +294,7 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
             }
         }
     }
-    serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+    Ok(value)
 }
 
 /// Largest input file read, bytes, unless `TARS_MAX_INPUT_BYTES` says
@@ -348,6 +406,8 @@ mod tests {
             f.set_modified(then).unwrap();
         };
         // Pids above Linux's largest are surely dead; pid 1 is alive.
+        let ns = pid_namespace().map_or("x".to_string(), |n| n.to_string());
+        let dead_here = format!(".a.json.tmp.4194308-{ns}.x6");
         let files = [
             (".a.json.tmp.4194305.x1", 120),
             (".a.json.tmp.4194306", 120),
@@ -355,6 +415,7 @@ mod tests {
             (&*format!(".a.json.tmp.{}.x3", std::process::id()), 120),
             (".b.json.tmp.4194305.x4", 120),
             (".a.json.tmp.1.x5", 7200),
+            (&*dead_here, 0),
         ];
         for (name, secs) in files {
             aged(&d.join(name), secs);
@@ -363,8 +424,13 @@ mod tests {
         let left: Vec<bool> = files.iter().map(|(n, _)| d.join(n).exists()).collect();
         let dead_gone = !Path::new("/proc/self").exists();
         // Dead and a minute old (new and old names), dead but fresh (a writer
-        // in another pid namespace?), ours, another file's, an hour old.
-        assert_eq!(left, [dead_gone, dead_gone, true, true, true, false]);
+        // in another pid namespace?), ours, another file's, an hour old, dead
+        // in this pid namespace however fresh.
+        let here_left = dead_gone || pid_namespace().is_none();
+        assert_eq!(
+            left,
+            [dead_gone, dead_gone, true, true, true, false, here_left]
+        );
     }
 
     #[test]

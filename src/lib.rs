@@ -10,8 +10,10 @@
 pub mod anomaly;
 pub mod archive;
 pub mod config;
+pub mod doctor;
 pub use tars_docker_api as docker_api;
 pub mod error;
+pub mod inputs;
 pub mod io;
 pub use tars_prom as prom;
 pub mod source;

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::drift::{self, StabilitySummary};
 use crate::error::{Error, Result};
 use crate::health::{self, HealthReport};
+pub use crate::inputs::{check_same_release, read_baseline, read_week};
 use crate::io;
 use crate::model::{ArtifactMeta, Window};
 use crate::regression::{self, RegressionSummary};
@@ -176,14 +177,6 @@ pub fn run_ga_kpi(
     Ok((path, summary))
 }
 
-/// Reads a GA baseline artifact.
-pub fn read_baseline(path: &Path) -> Result<GaKpiSummary> {
-    io::read_json(
-        path,
-        "GA KPI summary (ga_kpi_summary.json from tars ga-kpi)",
-    )
-}
-
 /// `tars stability-monitor`: writes `out_dir/day_NN_summary.json`.
 pub fn run_stability(
     source: &dyn MetricsSource,
@@ -201,6 +194,15 @@ pub fn run_stability(
         &format!("day {day} of the release with GA {}", ga.ga_timestamp),
     )?;
     let current = baseline::collect_window(source, &window, &cfg.pricing)?;
+    tars_core::validate::check_same_shape(&current, &ga.summary).map_err(|v| {
+        Error::bad(
+            baseline_path,
+            format!(
+                "day {day} read from '{}' does not fit this baseline: {v}",
+                redact(&source.describe())
+            ),
+        )
+    })?;
     let previous = previous_days(out_dir, &ga, day);
     let mut meta = ArtifactMeta::new(
         "stability_summary",
@@ -234,7 +236,7 @@ pub fn run_stability(
 fn previous_days(dir: &Path, ga: &GaKpiSummary, day: u32) -> Vec<StabilitySummary> {
     (day.saturating_sub(2).max(1)..day)
         .filter_map(|d| layout::find_day(dir, d, "summary.json"))
-        .filter_map(|p| io::read_json::<StabilitySummary>(&p, "stability summary").ok())
+        .filter_map(|p| crate::inputs::read_day(&p).ok())
         .filter(|s| {
             s.ga_timestamp == ga.ga_timestamp
                 && same_source(&s.meta.source, &ga.meta.source)
@@ -323,10 +325,7 @@ pub fn run_health(
     cfg: &Config,
 ) -> Result<(PathBuf, HealthReport)> {
     check_day(day, "--day-number")?;
-    let summary: StabilitySummary = io::read_json(
-        stability_path,
-        "stability summary (day_NN_summary.json from tars stability-monitor)",
-    )?;
+    let summary = crate::inputs::read_day(stability_path)?;
     if summary.day_number != day {
         return Err(Error::Usage(format!(
             "--day-number {day} does not match {} (it is day {})",
@@ -341,7 +340,7 @@ pub fn run_health(
         .parent()
         .and_then(|dir| layout::find_day(dir, day.saturating_sub(1), "HEALTH.json"))
         .filter(|_| day > 1)
-        .and_then(|p| io::read_json::<HealthReport>(&p, "health report").ok())
+        .and_then(|p| crate::inputs::read_health(&p).ok())
         .map(|h| h.health_score);
     let mut inputs = vec![path_str(stability_path)];
     if anomaly_path.exists() {
@@ -367,64 +366,17 @@ pub fn run_health(
     Ok((out_file.to_path_buf(), report))
 }
 
-/// Reads every day summary (1-7) found in `dir`.
-pub fn read_day_summaries(dir: &Path) -> Result<Vec<(PathBuf, StabilitySummary)>> {
-    if !dir.is_dir() {
-        return Err(Error::Missing {
-            path: dir.to_path_buf(),
-            hint: " (expected the directory of day_NN_summary.json files)".into(),
-        });
-    }
-    let mut out = Vec::new();
-    for day in 1..=7 {
-        if let Some(p) = layout::find_day(dir, day, "summary.json") {
-            let s: StabilitySummary = io::read_json(&p, "stability summary")?;
-            out.push((p, s));
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::Missing {
-            path: dir.join("day_01_summary.json"),
-            hint: " (no day summaries found; run tars stability-monitor first)".into(),
-        });
-    }
-    Ok(out)
-}
-
-fn check_same_release(ga: &GaKpiSummary, days: &[(PathBuf, StabilitySummary)]) -> Result<()> {
-    for (p, d) in days {
-        if d.ga_timestamp != ga.ga_timestamp {
-            return Err(Error::bad(
-                p,
-                format!(
-                    "belongs to a release with GA {} but the baseline's GA is {}",
-                    d.ga_timestamp, ga.ga_timestamp
-                ),
-            ));
-        }
-        if !same_source(&d.meta.source, &ga.meta.source) {
-            return Err(Error::bad(
-                p,
-                format!(
-                    "was computed from '{}' but the baseline from '{}'",
-                    redact(&d.meta.source),
-                    redact(&ga.meta.source)
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `tars regression-analyzer`: writes `out_file`.
+/// `tars regression-analyzer`: writes `out_file`. The week must be whole
+/// (days 1-7, none partial) unless `allow_partial`.
 pub fn run_regression(
     baseline_path: &Path,
     summaries_dir: &Path,
     out_file: &Path,
     cfg: &Config,
+    allow_partial: bool,
 ) -> Result<(PathBuf, RegressionSummary)> {
     let ga = read_baseline(baseline_path)?;
-    let days = read_day_summaries(summaries_dir)?;
+    let days = read_week(summaries_dir, allow_partial)?;
     check_same_release(&ga, &days)?;
     let summary = regression_from(&ga, baseline_path, &days, cfg);
     io::write_json(out_file, &summary)?;
@@ -457,24 +409,24 @@ fn regression_from(
 }
 
 /// `tars retro --auto`: finds every input under `data_dir` and writes the
-/// Markdown and JSON retrospective into `out_dir`.
+/// Markdown and JSON retrospective into `out_dir`. The week must be whole
+/// (days 1-7, none partial) unless `allow_partial`.
 pub fn run_retro(
     data_dir: &Path,
     out_dir: &Path,
     cfg: &Config,
+    allow_partial: bool,
 ) -> Result<(PathBuf, PathBuf, Retrospective)> {
     let baseline_path = data_dir.join(layout::GA_DIR).join(layout::GA_FILE);
     let ga = read_baseline(&baseline_path)?;
-    let days = read_day_summaries(&data_dir.join(layout::STABILITY_DIR))?;
+    let days = read_week(&data_dir.join(layout::STABILITY_DIR), allow_partial)?;
     check_same_release(&ga, &days)?;
     let mut inputs = vec![path_str(&baseline_path)];
     inputs.extend(days.iter().map(|(p, _)| path_str(p)));
     let mut health = Vec::new();
-    for day in 1..=7 {
-        if let Some(p) = layout::find_day(&data_dir.join(layout::HEALTH_DIR), day, "HEALTH.json") {
-            health.push(io::read_json::<HealthReport>(&p, "health report")?);
-            inputs.push(path_str(&p));
-        }
+    for (p, h) in crate::inputs::read_health_reports(&data_dir.join(layout::HEALTH_DIR), &ga)? {
+        health.push(h);
+        inputs.push(path_str(&p));
     }
     let anomaly_path = data_dir
         .join(layout::ANOMALY_DIR)
@@ -488,7 +440,9 @@ pub fn run_retro(
         .join(layout::REGRESSION_FILE);
     let regression = if reg_path.exists() {
         inputs.push(path_str(&reg_path));
-        io::read_json::<RegressionSummary>(&reg_path, "regression summary")?
+        let r: RegressionSummary = io::read_artifact(&reg_path, crate::inputs::REGRESSION)?;
+        crate::inputs::of_release(&reg_path, &r.meta, ga.ga_timestamp, &ga)?;
+        r
     } else {
         // Not run yet: analyse in memory rather than refuse, and say so in `inputs`.
         inputs.push("regression (computed in memory: regression_summary.json was missing)".into());
@@ -618,9 +572,10 @@ pub fn run_all(
         &data_dir.join(layout::STABILITY_DIR),
         &reg_path,
         cfg,
+        false,
     )?;
     let out_dir = data_dir.join(layout::OUTPUT_DIR);
-    let (md, json, r) = run_retro(data_dir, &out_dir, cfg)?;
+    let (md, json, r) = run_retro(data_dir, &out_dir, cfg, false)?;
     Ok(DemoOutcome {
         days,
         anomaly_incidents: events::incident_count(

@@ -221,11 +221,13 @@ fn seeds_commands_with_seeds_flags_and_aliases() {
         .arg(d.join("stability"))
         .arg("--output")
         .arg(d.join("regression/regression_summary.json"))
+        // One day of seven: a partial week must be asked for.
+        .arg("--allow-partial")
         .assert()
         .success();
     alias("tars-retro")
         .env("TARS_DATA_DIR", d)
-        .args(["--auto", "--output-dir"])
+        .args(["--auto", "--allow-partial", "--output-dir"])
         .arg(d.join("output"))
         .assert()
         .success();

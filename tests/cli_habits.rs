@@ -467,7 +467,7 @@ fn man_pages_for_every_command_and_alias() {
     let mut pages = vec!["tars".to_string()];
     let commands = "demo ga-kpi stability-monitor anomaly-detector health-report \
         regression-analyzer retro kpi kpi-check schema docker-api notify notify-slack \
-        notify-github completions man watch probe archive restore";
+        notify-github completions man watch probe archive restore doctor";
     pages.extend(commands.split_whitespace().map(|c| format!("tars-{c}")));
     for p in &pages {
         let text = std::fs::read_to_string(dir.path().join(format!("{p}.1")))

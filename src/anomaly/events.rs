@@ -5,16 +5,23 @@ use std::path::Path;
 
 pub use tars_core::events::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io;
 use crate::model::Window;
+use tars_core::validate;
 
-/// Reads an events file; a missing file is an empty list.
+/// Reads an events file; a missing file is an empty list. Each event's
+/// times and numbers are checked (`validate::check_events`), and repeats of
+/// one (service, KPI, timestamp) are dropped, keeping the first.
 pub fn read_events(path: &Path) -> Result<Vec<AnomalyEvent>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    io::read_json(path, "a JSON array of anomaly events")
+    let mut events: Vec<AnomalyEvent> = io::read_json(path, "a JSON array of anomaly events")?;
+    validate::check_events(&events, chrono::Utc::now())
+        .map_err(|v| Error::bad(path, v.to_string()))?;
+    validate::dedup_events(&mut events);
+    Ok(events)
 }
 
 /// Replaces the events inside `window` with `fresh` (keeping those outside,

@@ -217,6 +217,10 @@ pub struct RegressionArgs {
     /// Output [default: DATA_DIR/regression/regression_summary.json].
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Analyse the days there are although the week is not whole (days
+    /// missing or analysed before they ended).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Exit with code 3 when the analysis recommends a rollback.
     #[arg(long)]
     pub fail_on_rollback: bool,
@@ -235,6 +239,10 @@ pub struct RetroArgs {
     /// Where the report goes [default: DATA_DIR/output].
     #[arg(long, env = "TARS_OUTPUT_DIR", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Write the report over the days there are although the week is not
+    /// whole (days missing or analysed before they ended).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Exit with code 3 when the retrospective's verdict is a rollback.
     #[arg(long)]
     pub fail_on_rollback: bool,

@@ -131,7 +131,7 @@ pub(super) fn regression_analyzer(a: RegressionArgs, color: ColorChoice) -> Resu
     let file = a
         .output
         .unwrap_or_else(|| d.join(layout::REGRESSION_DIR).join(layout::REGRESSION_FILE));
-    let (path, r) = pipeline::run_regression(&baseline, &dir, &file, &cfg)?;
+    let (path, r) = pipeline::run_regression(&baseline, &dir, &file, &cfg, a.allow_partial)?;
     let rb = &r.rollback_recommendation;
     out.summary(
         |t| terminal::regression(t, &path, &r),
@@ -157,7 +157,7 @@ pub(super) fn retro(a: RetroArgs, color: ColorChoice) -> Result<()> {
     let dir = a
         .output_dir
         .unwrap_or_else(|| a.common.data_dir.join(layout::OUTPUT_DIR));
-    let (md, json_path, r) = pipeline::run_retro(&a.common.data_dir, &dir, &cfg)?;
+    let (md, json_path, r) = pipeline::run_retro(&a.common.data_dir, &dir, &cfg, a.allow_partial)?;
     let html = dir.join(layout::RETRO_HTML);
     let e = &r.executive_summary;
     out.summary(

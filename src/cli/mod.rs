@@ -90,6 +90,8 @@ pub enum Command {
     Archive(ops_args::ArchiveArgs),
     /// Restore a data directory from `tars archive`'s tarball, checksums verified.
     Restore(ops_args::RestoreArgs),
+    /// Check a data directory: every artifact, one release, the week so far, debris, space.
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>> {
@@ -210,6 +212,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Probe(a) => watch_args::probe(a),
         Command::Archive(a) => ops_args::archive(a),
         Command::Restore(a) => ops_args::restore(a),
+        Command::Doctor(a) => crate::doctor::run(a),
         Command::Completions(a) => help::completions(a.shell),
         Command::Man(a) => help::man_pages(&a.out_dir).map(|_| ()),
     }

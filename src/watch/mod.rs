@@ -291,9 +291,15 @@ impl Runner<'_> {
             Stage::Week => {
                 let reg = self.path(layout::REGRESSION_DIR, layout::REGRESSION_FILE);
                 if !finished(&reg) {
-                    pipeline::run_regression(&baseline, &d.join(layout::STABILITY_DIR), &reg, cfg)?;
+                    pipeline::run_regression(
+                        &baseline,
+                        &d.join(layout::STABILITY_DIR),
+                        &reg,
+                        cfg,
+                        false,
+                    )?;
                 }
-                pipeline::run_retro(d, &d.join(layout::OUTPUT_DIR), cfg).map(|_| ())
+                pipeline::run_retro(d, &d.join(layout::OUTPUT_DIR), cfg, false).map(|_| ())
             }
         }
     }

@@ -21,6 +21,7 @@ pub mod slo;
 pub mod source;
 pub mod text;
 pub mod thresholds;
+pub mod validate;
 
 pub(crate) use tars_stats as stats;
 

@@ -717,4 +717,4 @@ fn slo_compliance(
 
 #[cfg(test)]
 #[path = "retro_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -26,7 +26,7 @@ fn ga() -> GaKpiSummary {
     }
 }
 
-fn health(day: u32, score: f64) -> HealthReport {
+pub(crate) fn health(day: u32, score: f64) -> HealthReport {
     let d = day_with(day, 0.0, DriftStatus::Ok);
     HealthReport {
         meta: d.meta,
