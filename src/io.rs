@@ -252,8 +252,21 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    let value = read_value(path, what)?;
-    serde_json::from_value(value).map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))
+    typed(path, what, read_value(path, what)?)
+}
+
+/// `value` as a `T`; a mismatch names the field's path
+/// (`metrics_comparison[3].baseline: invalid type ...`).
+fn typed<T: DeserializeOwned>(path: &Path, what: &str, value: serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." {
+            Error::bad(path, format!("not a valid {what}: {inner}"))
+        } else {
+            Error::bad(path, format!("not a valid {what}: field `{at}`: {inner}"))
+        }
+    })
 }
 
 /// Reads an artifact of kind `T::KIND` and checks what it means: as
@@ -266,8 +279,7 @@ pub fn read_artifact<T: DeserializeOwned + Artifact>(path: &Path, what: &str) ->
     if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
         validate::check_kind(kind, T::KIND).map_err(|v| Error::bad(path, v.to_string()))?;
     }
-    let artifact: T = serde_json::from_value(value)
-        .map_err(|e| Error::bad(path, format!("not a valid {what}: {e}")))?;
+    let artifact: T = typed(path, what, value)?;
     artifact
         .check(chrono::Utc::now())
         .map_err(|v| Error::bad(path, v.to_string()))?;
@@ -359,6 +371,26 @@ pub fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_wrong_field_is_named_by_its_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Row {
+            #[allow(dead_code)]
+            baseline: f64,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Doc {
+            #[allow(dead_code)]
+            rows: Vec<Row>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        std::fs::write(&p, r#"{"rows": [{"baseline": 1}, {"baseline": "x"}]}"#).unwrap();
+        let e = read_json::<Doc>(&p, "thing").unwrap_err().to_string();
+        assert!(e.contains("field `rows[1].baseline`: invalid type"), "{e}");
+    }
+
     use super::*;
 
     #[test]
