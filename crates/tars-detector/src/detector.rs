@@ -17,6 +17,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use familiar::Familiar;
+use seasonal::Seasonal;
+
+mod familiar;
+mod seasonal;
+
 /// Parameters shared by every series (no per-series tuning).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -150,89 +156,6 @@ const WARM_SECS: i64 = DAY_SECS;
 /// (two days of hourly data).
 const WARM_MIN_POINTS: u64 = 48;
 
-/// One five-minute slot of a seasonal profile.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    profile: f64,
-    /// Day (or week) number of the first visit; the slot may only predict later
-    /// passes. Within one pass a slot's later points would otherwise be "predicted"
-    /// by its first point, a last-value model that looks deceptively good.
-    pass: i32,
-    /// Visits so far, counted up to the last entry of [`PROFILE_RATES`] only (that is
-    /// all the rate needs), so the table lookup needs no clamp.
-    visits: u8,
-}
-
-/// Additive seasonal model: a profile per slot plus a level of the deseasonalised value.
-/// `N` is the storage size, a power of two at least the number of slots, so that a
-/// masked index needs no bounds check (the slots beyond the period stay unused).
-#[derive(Debug, Clone)]
-struct Seasonal<const N: usize> {
-    slots: Box<[Slot; N]>,
-    level: f64,
-    /// Signed count of consecutive clipped innovations (see [`persist`]).
-    run: i8,
-    /// Mean absolute residual (clipped): the scale of the surprise, and the error
-    /// by which the model is chosen.
-    scale: f64,
-}
-
-impl<const N: usize> Seasonal<N> {
-    fn new() -> Self {
-        const { assert!(N.is_power_of_two()) };
-        let empty = Slot {
-            profile: 0.0,
-            pass: NEVER,
-            visits: 0,
-        };
-        Self {
-            slots: Box::new([empty; N]),
-            level: 0.0,
-            run: 0,
-            scale: 0.0,
-        }
-    }
-
-    /// Profile of `slot` and whether an earlier pass than `period` has taught it.
-    #[inline(always)]
-    fn lookup(&self, slot: usize, period: i32) -> (f64, bool) {
-        let s = &self.slots[slot & (N - 1)];
-        (s.profile, s.pass < period)
-    }
-
-    /// Learns the scale and level from one point and returns the clip limit it used.
-    /// `r` is the residual of this model's prediction, or of the plain level when the
-    /// slot is not `known` yet (then the model is the plain one).
-    #[inline(always)]
-    fn learn(&mut self, r: f64, known: bool, scale_rate: f64, level_rate: f64, floor: f64) -> f64 {
-        let lim = CLIP * larger(self.scale, floor);
-        self.scale += scale_rate * (clip(r, lim).abs() - self.scale);
-        if known {
-            self.level += level_rate * persist(&mut self.run, r, lim);
-        }
-        lim
-    }
-
-    /// Folds one pass over `slot` (the mean of its points, clipped at `lim`) into
-    /// the profile.
-    #[inline(always)]
-    fn fold(&mut self, slot: usize, mean: f64, lim: f64, period: i32) {
-        let s = &mut self.slots[slot & (N - 1)];
-        if s.pass == NEVER {
-            s.profile = mean;
-            s.visits = 1;
-            s.pass = period;
-        } else {
-            // The profile follows the raw value, not value minus level: a level that
-            // is free to drift would otherwise be absorbed into newly seen slots
-            // only, leaving the old ones stale.
-            let v = s.visits as usize;
-            s.profile += PROFILE_RATES[v & 15] * clip(mean - s.profile, lim);
-            s.visits = (v + (v < PROFILE_RATES.len() - 1) as usize) as u8;
-        }
-    }
-}
-
 /// Points of the current slot not folded into the profiles yet. A slot's profile
 /// changes once per pass (with the mean of the pass), so its rate means the same
 /// at any resolution, and within a pass the lookups can be cached.
@@ -355,6 +278,7 @@ pub struct StreamingDetector {
     ring_sum: f64,
     long_mean: f64,
     long_var: f64,
+    familiar: Familiar,
     /// Points after which every rate is at its fixed value.
     settle_n: u64,
     rates: Rates,
@@ -416,6 +340,7 @@ impl StreamingDetector {
             ring_sum: 0.0,
             long_mean: 0.0,
             long_var: 0.0,
+            familiar: Familiar::new(),
             settle_n: (1.0 / LONG_RATE).max(3.0 / alpha).ceil() as u64,
             rates: Rates::early(1.0, alpha / 3.0),
             min_seen: f64::INFINITY,
@@ -452,6 +377,7 @@ impl StreamingDetector {
         }
         let off = ts.wrapping_sub(self.slot_start);
         if self.slot_valid && (SLOT_SECS..2 * SLOT_SECS).contains(&off) {
+            self.familiar.next_slot();
             self.slot_start += SLOT_SECS;
             self.week_slot += 1;
             self.day_slot += 1;
@@ -473,7 +399,12 @@ impl StreamingDetector {
             self.day_p = period32(self.day_no);
             self.week_slot = (in_week / SLOT_SECS) as usize;
             self.day_slot = self.week_slot % DAY_SLOTS;
-            self.slot_start = ts - in_week % SLOT_SECS;
+            let start = ts - in_week % SLOT_SECS;
+            if self.slot_valid {
+                let slots = start.saturating_sub(self.slot_start) / SLOT_SECS;
+                self.familiar.skip_slots(slots);
+            }
+            self.slot_start = start;
             self.slot_valid = true;
         }
         self.day_seen = self.day.lookup(self.day_slot, self.day_p);
@@ -653,7 +584,11 @@ impl StreamingDetector {
         // 0 / (0 + z²·var) = 0, as var > 0. The first point needs no special case:
         // its residual is exactly 0 (the level starts at it), so `dev` is 0.
         let d = larger(dev, 0.0);
-        let likelihood = d * d / (d * d + self.z * self.z * var);
+        let mut likelihood = d * d / (d * d + self.z * self.z * var);
+        if likelihood >= familiar::FROM {
+            let warm = self.n > self.warmup;
+            likelihood = self.familiar.gate(avg, likelihood, warm, self.in_alert);
+        }
         if self.n <= self.settle_n {
             self.rates = Rates::early(self.n as f64, self.alpha / 3.0);
             if self.n <= self.warmup_cfg as u64 {

@@ -45,8 +45,9 @@ fn rates(kpi: Kpi, step: i64, z: f64) -> (f64, f64) {
 
 #[test]
 fn healthy_false_alarm_rates_are_low_everywhere() {
-    // Figures of December 2026 (docs/anomaly-detection.md): at most 0.52 alerts a
-    // day (one-minute memory and crash counts) at z 4.5, 0.27 at the watch's z 6;
+    // Figures of December 2026 (docs/anomaly-detection.md): at most 0.38 alerts a
+    // day (one-minute memory; crash counts 0.25) at z 4.5, 0.25 at the watch's z 6
+    // (0.52 and 0.27 before the familiar-surprise gate);
     // the bounds leave a little room, not a licence to get noisier.
     eprintln!("false alarms per series-day (score >= 0.5 / incidents), z 4.5 and z 6");
     let (mut worst45, mut worst6): (f64, f64) = (0.0, 0.0);
@@ -57,10 +58,15 @@ fn healthy_false_alarm_rates_are_low_everywhere() {
             let (a6, i6) = rates(kpi, step, 6.0);
             row += &format!(" | {step:>4}s {a45:.2}/{i45:.2} {a6:.2}/{i6:.2}");
             worst45 = worst45.max(a45);
+            if matches!(kpi, Kpi::Crashes) && step == 60 {
+                // 0.50 a day before the familiar-surprise gate held back the
+                // clusters the week had already seen.
+                assert!(a45 <= 0.3, "one-minute crash counts, z 4.5: {a45} a day");
+            }
             worst6 = worst6.max(a6).max(i6);
         }
         eprintln!("{row}");
     }
-    assert!(worst45 <= 0.6, "z 4.5: {worst45} alerts a day");
+    assert!(worst45 <= 0.45, "z 4.5: {worst45} alerts a day");
     assert!(worst6 <= 0.3, "z 6: {worst6} alerts or incidents a day");
 }
