@@ -45,6 +45,7 @@ cleanup() {
     return 0
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 log() { printf '[scale] %s\n' "$*" >&2; }
 
