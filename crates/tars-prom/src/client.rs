@@ -7,15 +7,24 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
+use super::body::{Reader, Streamed};
 use super::{Auth, Connection, PromConfig};
 use tars_core::redact::redact;
 use tars_core::source::SourceError;
 
-/// One HTTP answer, kept raw so that it can be recorded verbatim.
-#[derive(Debug, Clone)]
+/// One HTTP answer.
+#[derive(Debug)]
 pub(crate) struct Reply {
     pub status: u16,
-    pub body: Bytes,
+    pub body: Body,
+}
+
+/// An answer's body: raw when it is recorded, replayed or not a success;
+/// a live success is parsed as it arrives instead of being held whole.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Raw(Bytes),
+    Streamed(Streamed),
 }
 
 /// Why no answer could be had.
@@ -227,7 +236,7 @@ impl Transport {
                     std::fs::read(&body_path).map_err(|e| replay_err(&body_path, e.to_string()))?;
                 Ok(Reply {
                     status: meta.status,
-                    body: Bytes::from(body),
+                    body: Body::Raw(Bytes::from(body)),
                 })
             }
         }
@@ -272,7 +281,12 @@ impl Live {
         let resp = req.send().await.map_err(Fail::Http)?;
         let status = resp.status().as_u16();
         let retry_after = tars_http::retry_after(resp.headers());
-        let body = read_limited(resp, self.max_body).await?;
+        // A recording needs the raw bytes; an error answer is small.
+        let body = if self.record.is_none() && (200..300).contains(&status) {
+            Body::Streamed(read_streamed(resp, self.max_body).await?)
+        } else {
+            Body::Raw(read_limited(resp, self.max_body).await?)
+        };
         Ok(Answer {
             reply: Reply { status, body },
             retry_after,
@@ -330,6 +344,24 @@ async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Bytes, Fa
         body.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(body))
+}
+
+/// The body parsed chunk by chunk as it arrives (decompressed by reqwest
+/// when the server gzips it), under the same size bound as [`read_limited`].
+async fn read_streamed(mut resp: reqwest::Response, max: u64) -> Result<Streamed, Fail> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(Fail::TooLarge);
+    }
+    let mut reader = Reader::new();
+    let mut len = 0u64;
+    while let Some(chunk) = resp.chunk().await.map_err(Fail::Http)? {
+        len += chunk.len() as u64;
+        if len > max {
+            return Err(Fail::TooLarge);
+        }
+        reader.push(&chunk);
+    }
+    Ok(reader.finish())
 }
 
 /// A TLS failure (handshake, certificate, a plain-HTTP server spoken to over
@@ -395,12 +427,17 @@ fn save(dir: &Path, path: &str, params: &[(&str, String)], reply: &Reply) -> std
             .collect(),
         status: reply.status,
     };
+    let Body::Raw(raw) = &reply.body else {
+        return Err(std::io::Error::other(
+            "a streamed answer cannot be recorded",
+        ));
+    };
     // A recording is meant to be shared: a server echoing a token in an answer
     // must not put it on disk. Redaction keeps JSON valid (it only shortens
     // string contents), so replay still parses what was recorded.
-    let body = match std::str::from_utf8(&reply.body) {
+    let body = match std::str::from_utf8(raw) {
         Ok(text) => Bytes::from(redact(text)),
-        Err(_) => reply.body.clone(),
+        Err(_) => raw.clone(),
     };
     write_atomic(dir, &format!("{key}.body"), &body)?;
     let text = serde_json::to_string_pretty(&meta).map_err(std::io::Error::other)?;

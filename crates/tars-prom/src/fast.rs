@@ -84,12 +84,21 @@ fn timestamp(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
 }
 
 /// `[[ts,"v"],...]` exactly, else `None`.
+#[cfg(test)]
 fn samples(b: &[u8]) -> Option<Vec<(i64, f64)>> {
-    let mut out = Vec::with_capacity(b.len() / 24);
-    let mut i = expect(b, ws(b, 0), b'[')?;
+    let (out, end) = samples_at(b, ws(b, 0))?;
+    (ws(b, end) == b.len()).then_some(out)
+}
+
+/// `[[ts,"v"],...]` starting at `i`, and the index just past its `]`; else
+/// `None`. Parsed in place: finding the array's end first would be a second
+/// pass over nearly all of a series' bytes.
+fn samples_at(b: &[u8], i: usize) -> Option<(Vec<(i64, f64)>, usize)> {
+    let mut out = Vec::with_capacity(b.len().saturating_sub(i) / 24);
+    let mut i = expect(b, i, b'[')?;
     i = ws(b, i);
     if b.get(i) == Some(&b']') {
-        return (ws(b, i + 1) == b.len()).then_some(out);
+        return Some((out, i + 1));
     }
     loop {
         i = expect(b, i, b'[')?;
@@ -113,10 +122,32 @@ fn samples(b: &[u8]) -> Option<Vec<(i64, f64)>> {
         i = ws(b, i);
         match b.get(i) {
             Some(b',') => i = ws(b, i + 1),
-            Some(b']') => return (ws(b, i + 1) == b.len()).then_some(out),
+            Some(b']') => return Some((out, i + 1)),
             _ => return None,
         }
     }
+}
+
+/// A member of a series other than fast-parsed samples, parsed by serde;
+/// `None` for a bad value or a repeated member (serde's error to report).
+fn member(raw: &mut RawSeries, key: &[u8], v: &[u8], seen: [&mut bool; 3]) -> Option<()> {
+    let [metric, values, value] = seen;
+    match key {
+        b"metric" if !std::mem::replace(metric, true) => {
+            raw.metric = serde_json::from_slice::<BTreeMap<String, String>>(v).ok()?;
+        }
+        b"values" if !std::mem::replace(values, true) => {
+            raw.values = serde_json::from_slice(v).ok()?;
+        }
+        b"value" if !std::mem::replace(value, true) => {
+            raw.value = serde_json::from_slice::<Option<Point>>(v).ok()?;
+        }
+        b"metric" | b"values" | b"value" => return None,
+        _ => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(v).ok()?;
+        }
+    }
+    Some(())
 }
 
 /// One series object, or `None` when serde should parse it.
@@ -136,27 +167,28 @@ pub(crate) fn series(b: &[u8]) -> Option<RawSeries> {
         }
         let key = &b[i..key_end];
         i = ws(b, expect(b, ws(b, key_end + 1), b':')?);
-        let end = value_end(b, i)?;
-        let v = &b[i..end];
-        // A duplicate member is serde's error to report.
-        match key {
-            b"metric" if !std::mem::replace(&mut metric, true) => {
-                raw.metric = serde_json::from_slice::<BTreeMap<String, String>>(v).ok()?;
+        let fast = if key == b"values" && !values {
+            samples_at(b, i)
+        } else {
+            None
+        };
+        let end = match fast {
+            Some((s, end)) => {
+                raw.values = Points(s);
+                values = true;
+                end
             }
-            b"values" if !std::mem::replace(&mut values, true) => {
-                raw.values = match samples(v) {
-                    Some(s) => Points(s),
-                    None => serde_json::from_slice(v).ok()?,
-                };
+            None => {
+                let end = value_end(b, i)?;
+                member(
+                    &mut raw,
+                    key,
+                    &b[i..end],
+                    [&mut metric, &mut values, &mut value],
+                )?;
+                end
             }
-            b"value" if !std::mem::replace(&mut value, true) => {
-                raw.value = serde_json::from_slice::<Option<Point>>(v).ok()?;
-            }
-            b"metric" | b"values" | b"value" => return None,
-            _ => {
-                serde_json::from_slice::<serde::de::IgnoredAny>(v).ok()?;
-            }
-        }
+        };
         i = ws(b, end);
         match b.get(i) {
             Some(b',') => i = ws(b, i + 1),

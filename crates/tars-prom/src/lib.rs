@@ -6,6 +6,7 @@
 //! [`KpiQueries`]) so that deployments with other metric names only need a
 //! `[prometheus.queries]` section, not code.
 
+mod body;
 mod client;
 mod fast;
 #[cfg(feature = "backfill")]

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 
-use super::client::{one_line, GetError, Reply, Transport};
+use super::body::HEAD;
+use super::client::{one_line, Body, GetError, Reply, Transport};
 use super::parse::{service_name, to_series, Envelope, RawSeries};
 use super::PromConfig;
 use tars_core::model::{Kpi, Series, Window};
@@ -128,7 +129,7 @@ impl PromSource {
                 });
             }
         };
-        interpret(&reply, server, what)
+        interpret(reply, server, what)
     }
 
     async fn instant(
@@ -416,14 +417,19 @@ impl PromSource {
 }
 
 /// Turns an HTTP answer into series or one clear error line.
-fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, SourceError> {
-    let parsed: Result<Envelope, _> = serde_json::from_slice(&reply.body);
+fn interpret(reply: Reply, server: String, what: String) -> Result<Answer, SourceError> {
     let status = reply.status;
+    let (parsed, head): (Result<Envelope, String>, Vec<u8>) = match reply.body {
+        Body::Raw(b) => (
+            serde_json::from_slice(&b).map_err(|e| e.to_string()),
+            b[..b.len().min(HEAD)].to_vec(),
+        ),
+        Body::Streamed(s) => (s.envelope, s.head),
+    };
     let snippet = || {
         // Redacted before it is cut, so a cut never splits a secret from the
         // prefix that gives it away.
-        let head = &reply.body[..reply.body.len().min(4096)];
-        let s = one_line(&String::from_utf8_lossy(head));
+        let s = one_line(&String::from_utf8_lossy(&head));
         if s.is_empty() {
             "empty body".to_string()
         } else {
@@ -497,7 +503,7 @@ fn interpret(reply: &Reply, server: String, what: String) -> Result<Answer, Sour
             what,
             msg: format!(
                 "not a Prometheus API answer ({}; {})",
-                one_line(&e.to_string()),
+                one_line(&e),
                 snippet()
             ),
         }),

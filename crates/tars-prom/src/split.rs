@@ -120,6 +120,14 @@ impl Scanner {
         }
     }
 
+    /// Checks, once the answer has ended, that no series was left open.
+    pub(crate) fn finish(&self) -> Result<(), String> {
+        if self.capture.is_some() || self.in_string {
+            return Err("the answer ends inside a series".into());
+        }
+        Ok(())
+    }
+
     /// Feeds the next bytes of the answer.
     pub(crate) fn feed(&mut self, buf: &[u8], sink: &mut dyn Sink) -> Result<(), String> {
         let mut i = 0;
@@ -317,9 +325,7 @@ pub(crate) fn scan(reader: &mut dyn Read, sink: &mut dyn Sink) -> Result<Scanner
         };
         sc.feed(&buf[..n], sink)?;
     }
-    if sc.capture.is_some() || sc.in_string {
-        return Err("the answer ends inside a series".into());
-    }
+    sc.finish()?;
     Ok(sc)
 }
 

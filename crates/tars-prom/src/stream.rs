@@ -53,12 +53,17 @@ fn analyse_raw<T>(raw: RawSeries, analyse: &Analysis<'_, T>) -> Done<T> {
     }
 }
 
+/// One series object cut out by the scan, parsed: the fast parser when it
+/// can, serde (which decides what is accepted) when it cannot.
+pub(crate) fn raw_series(bytes: &[u8]) -> Result<RawSeries, String> {
+    match crate::fast::series(bytes) {
+        Some(raw) => Ok(raw),
+        None => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+    }
+}
+
 fn analyse_bytes<T>(bytes: &[u8], analyse: &Analysis<'_, T>) -> Result<Done<T>, String> {
-    let raw: RawSeries = match crate::fast::series(bytes) {
-        Some(raw) => raw,
-        None => serde_json::from_slice(bytes).map_err(|e| e.to_string())?,
-    };
-    Ok(analyse_raw(raw, analyse))
+    Ok(analyse_raw(raw_series(bytes)?, analyse))
 }
 
 /// Everything on the scanning thread.
