@@ -77,7 +77,13 @@ fn check_named(path: &Path, day_number: u32) -> Result<()> {
 
 /// Reads one day's stability summary, checked against its file name.
 pub fn read_day(path: &Path) -> Result<StabilitySummary> {
-    let s: StabilitySummary = io::read_artifact(path, DAY)?;
+    day_from_bytes(path, &io::read_bounded(path, DAY)?)
+}
+
+/// [`read_day`] on the bytes of `path` already read (the fuzz targets call
+/// this).
+pub fn day_from_bytes(path: &Path, bytes: &[u8]) -> Result<StabilitySummary> {
+    let s: StabilitySummary = io::artifact_from_bytes(path, DAY, bytes)?;
     check_named(path, s.day_number)?;
     Ok(s)
 }
