@@ -22,6 +22,7 @@ use tars_core::validate::{self, Violation};
 pub const BASELINE: &str = "GA KPI summary (ga_kpi_summary.json from tars ga-kpi)";
 pub const DAY: &str = "stability summary (day_NN_summary.json from tars stability-monitor)";
 pub const HEALTH: &str = "health report";
+pub const RETRO: &str = "retrospective";
 pub const REGRESSION: &str = "regression summary";
 
 fn bad(path: &Path, v: Violation) -> Error {
@@ -86,6 +87,11 @@ pub fn day_from_bytes(path: &Path, bytes: &[u8]) -> Result<StabilitySummary> {
     let s: StabilitySummary = io::artifact_from_bytes(path, DAY, bytes)?;
     check_named(path, s.day_number)?;
     Ok(s)
+}
+
+/// Reads the retrospective of the week.
+pub fn read_retro(path: &Path) -> Result<crate::retro::Retrospective> {
+    io::read_artifact(path, RETRO)
 }
 
 /// Reads one day's health report, checked against its file name.
