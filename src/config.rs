@@ -57,7 +57,12 @@ impl Default for Config {
 impl Config {
     /// Loads `path` over the defaults (unknown keys are an error).
     pub fn from_file(path: &Path) -> Result<Config> {
-        let bytes = crate::io::read_bounded(path, "a tars.toml")?;
+        Self::from_bytes(path, crate::io::read_bounded(path, "a tars.toml")?)
+    }
+
+    /// [`Config::from_file`] on the bytes of `path` already read (the fuzz
+    /// targets call this).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Config> {
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::bad(path, "not UTF-8 text (expected a tars.toml)"))?;
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {

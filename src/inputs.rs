@@ -22,6 +22,7 @@ use tars_core::validate::{self, Violation};
 pub const BASELINE: &str = "GA KPI summary (ga_kpi_summary.json from tars ga-kpi)";
 pub const DAY: &str = "stability summary (day_NN_summary.json from tars stability-monitor)";
 pub const HEALTH: &str = "health report";
+pub const RETRO: &str = "retrospective";
 pub const REGRESSION: &str = "regression summary";
 
 fn bad(path: &Path, v: Violation) -> Error {
@@ -77,9 +78,20 @@ fn check_named(path: &Path, day_number: u32) -> Result<()> {
 
 /// Reads one day's stability summary, checked against its file name.
 pub fn read_day(path: &Path) -> Result<StabilitySummary> {
-    let s: StabilitySummary = io::read_artifact(path, DAY)?;
+    day_from_bytes(path, &io::read_bounded(path, DAY)?)
+}
+
+/// [`read_day`] on the bytes of `path` already read (the fuzz targets call
+/// this).
+pub fn day_from_bytes(path: &Path, bytes: &[u8]) -> Result<StabilitySummary> {
+    let s: StabilitySummary = io::artifact_from_bytes(path, DAY, bytes)?;
     check_named(path, s.day_number)?;
     Ok(s)
+}
+
+/// Reads the retrospective of the week.
+pub fn read_retro(path: &Path) -> Result<crate::retro::Retrospective> {
+    io::read_artifact(path, RETRO)
 }
 
 /// Reads one day's health report, checked against its file name.

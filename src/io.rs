@@ -252,7 +252,13 @@ pub fn print_text(text: &str) -> Result<()> {
 /// Reads a JSON artifact, checking that it exists, parses, and (when it
 /// carries one) has the schema version this build understands.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    typed(path, what, read_value(path, what)?)
+    json_from_bytes(path, what, &read_bounded(path, what)?)
+}
+
+/// [`read_json`] on the bytes of `path` already read (the fuzz targets
+/// call this: it is all of [`read_json`] after the bounded read).
+pub fn json_from_bytes<T: DeserializeOwned>(path: &Path, what: &str, bytes: &[u8]) -> Result<T> {
+    typed(path, what, value_from_bytes(path, what, bytes)?)
 }
 
 /// `value` as a `T`; a mismatch names the field's path
@@ -275,7 +281,18 @@ fn typed<T: DeserializeOwned>(path: &Path, what: &str, value: serde_json::Value)
 /// rule of [`tars_core::validate`] that needs only the artifact. A broken
 /// rule is one line naming the file, the field and the rule.
 pub fn read_artifact<T: DeserializeOwned + Artifact>(path: &Path, what: &str) -> Result<T> {
-    let value = read_value(path, what)?;
+    artifact_from_bytes(path, what, &read_bounded(path, what)?)
+}
+
+/// [`read_artifact`] on the bytes of `path` already read; `path` names the
+/// file in errors. The fuzz targets call this: it is all of
+/// [`read_artifact`] after the bounded read.
+pub fn artifact_from_bytes<T: DeserializeOwned + Artifact>(
+    path: &Path,
+    what: &str,
+    bytes: &[u8],
+) -> Result<T> {
+    let value = value_from_bytes(path, what, bytes)?;
     if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
         validate::check_kind(kind, T::KIND).map_err(|v| Error::bad(path, v.to_string()))?;
     }
@@ -286,14 +303,13 @@ pub fn read_artifact<T: DeserializeOwned + Artifact>(path: &Path, what: &str) ->
     Ok(artifact)
 }
 
-/// The JSON of an artifact file: not empty, valid JSON, a supported
+/// The JSON of an artifact's bytes: not empty, valid JSON, a supported
 /// `schema_version` when it has one.
-fn read_value(path: &Path, what: &str) -> Result<serde_json::Value> {
-    let bytes = read_bounded(path, what)?;
+fn value_from_bytes(path: &Path, what: &str, bytes: &[u8]) -> Result<serde_json::Value> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::bad(path, format!("file is empty (expected {what})")));
     }
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::bad(path, format!("not valid JSON: {e}")))?;
     if let Some(v) = value.get("schema_version") {
         match v.as_u64() {

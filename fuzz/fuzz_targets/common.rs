@@ -1,10 +1,12 @@
-//! The file a target's input is written to: the readers take paths, as the
-//! commands do (bounded reads, FIFO refusal and all).
+//! What the targets share. `file_with` is for the one reader without an
+//! in-memory entry point (`query_range`: tars-prom streams a saved answer
+//! from its file); the others call the product's `*_from_bytes` functions.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// Writes `data` to one file per process and returns its path.
+#[allow(dead_code)]
 pub fn file_with(data: &[u8], name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {

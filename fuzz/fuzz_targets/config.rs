@@ -1,12 +1,17 @@
-//! The configuration loader (`--config tars.toml`) and its checks.
+//! The configuration loader (`--config tars.toml`) and its checks, on the
+//! bytes `Config::from_file` hands on after its bounded read.
 #![no_main]
+
+use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 
 mod common;
-use common::{file_with, one_line};
+use common::one_line;
 
 fuzz_target!(|data: &[u8]| {
-    let p = file_with(data, "tars.toml");
-    one_line(tars::config::Config::from_file(&p));
+    one_line(tars::config::Config::from_bytes(
+        Path::new("tars.toml"),
+        data.to_vec(),
+    ));
 });

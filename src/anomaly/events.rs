@@ -10,6 +10,9 @@ use crate::io;
 use crate::model::Window;
 use tars_core::validate;
 
+/// What an events file is, for messages.
+const EVENTS: &str = "a JSON array of anomaly events";
+
 /// Reads an events file; a missing file is an empty list. Each event's
 /// times and numbers are checked (`validate::check_events`), and repeats of
 /// one (service, KPI, timestamp) are dropped, keeping the first.
@@ -17,7 +20,13 @@ pub fn read_events(path: &Path) -> Result<Vec<AnomalyEvent>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let mut events: Vec<AnomalyEvent> = io::read_json(path, "a JSON array of anomaly events")?;
+    events_from_bytes(path, &io::read_bounded(path, EVENTS)?)
+}
+
+/// What an events file holds: [`read_events`] on the bytes of `path`
+/// already read (the fuzz targets call this).
+pub fn events_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<AnomalyEvent>> {
+    let mut events: Vec<AnomalyEvent> = io::json_from_bytes(path, EVENTS, bytes)?;
     validate::check_events(&events, chrono::Utc::now())
         .map_err(|v| Error::bad(path, v.to_string()))?;
     validate::dedup_events(&mut events);

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use tars_docker_api::{LogFormat, ProxySettings};
 
+/// Past this many connections a host runs out of ports and memory long
+/// before the proxy does; a larger value is a typo.
+const MAX_CONNECTIONS: i64 = 1 << 20;
+
 /// Flags of `tars docker-api`.
 ///
 /// The bearer token is read from `--token-file` or, when that is absent, from
@@ -61,6 +65,22 @@ pub struct DockerApiArgs {
     #[arg(long, env = "TARS_DOCKER_API_MAX_IN_FLIGHT", default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_in_flight: u32,
 
+    /// Connections served at once; beyond them a connection gets one request
+    /// where only /health and /metrics are answered (503 overloaded
+    /// otherwise), and the oldest of those is closed when more arrive.
+    #[arg(long, env = "TARS_DOCKER_API_MAX_CONNECTIONS", default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CONNECTIONS))]
+    pub max_connections: u32,
+
+    /// A request's headers must arrive within this long of the connection
+    /// being ready for one; also ends an idle keep-alive connection.
+    #[arg(long, env = "TARS_DOCKER_API_HEADER_READ_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A connection with no byte moving either way this long is closed (a
+    /// client that stops reading its answer); must exceed --request-timeout.
+    #[arg(long, env = "TARS_DOCKER_API_IDLE_TIMEOUT", default_value = "60s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+
     /// Access log format on stderr.
     #[arg(long, env = "TARS_DOCKER_API_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
     pub log_format: LogFormatArg,
@@ -106,12 +126,13 @@ impl From<DockerApiArgs> for ProxySettings {
             max_concurrency: a.max_concurrency,
             max_engine_calls: a.max_engine_calls,
             max_in_flight: a.max_in_flight,
+            max_connections: a.max_connections,
+            header_read_timeout: a.header_read_timeout,
+            idle_timeout: a.idle_timeout,
             log_format: match a.log_format {
                 LogFormatArg::Text => LogFormat::Text,
                 LogFormatArg::Json => LogFormat::Json,
             },
-            // Connection deadlines and limit: the library's defaults.
-            ..ProxySettings::default()
         }
     }
 }
@@ -140,6 +161,9 @@ mod tests {
         assert_eq!(from_flags.max_concurrency, d.max_concurrency);
         assert_eq!(from_flags.max_engine_calls, d.max_engine_calls);
         assert_eq!(from_flags.max_in_flight, d.max_in_flight);
+        assert_eq!(from_flags.max_connections, d.max_connections);
+        assert_eq!(from_flags.header_read_timeout, d.header_read_timeout);
+        assert_eq!(from_flags.idle_timeout, d.idle_timeout);
         assert_eq!(from_flags.log_format, d.log_format);
     }
 }

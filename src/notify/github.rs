@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{client, read_json, runtime, secret, GithubArgs, NotifyError};
+use super::{artifact, client, runtime, secret, GithubArgs, NotifyError};
 use crate::model::Priority;
 use crate::pipeline::layout;
 use crate::retro::{ActionItem, Retrospective};
@@ -78,7 +78,7 @@ pub(super) fn run(a: GithubArgs) -> Result<(), NotifyError> {
         return Err(NotifyError::Usage("--label must not be empty".into()));
     }
     let path = a.data_dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-    let retro: Retrospective = read_json(&path, "retrospective")?;
+    let retro: Retrospective = artifact(crate::inputs::read_retro(&path))?;
     let plans = plan(&retro, min, &a.label);
     if a.dry_run {
         for p in &plans {

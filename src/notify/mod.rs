@@ -118,9 +118,11 @@ pub fn run(args: NotifyArgs) -> Result<(), NotifyError> {
     }
 }
 
-/// An artifact, read as every stage reads it (schema version checked).
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, NotifyError> {
-    crate::io::read_json(path, what).map_err(|e| NotifyError::Artifact(e.to_string()))
+/// An artifact read by the stages' own checked reader (`inputs::read_*`:
+/// schema version, kind, day against the file's name, values in range), so a
+/// message never reports what a stage would refuse.
+fn artifact<T>(read: crate::error::Result<T>) -> Result<T, NotifyError> {
+    read.map_err(|e| NotifyError::Artifact(e.to_string()))
 }
 
 /// A secret from a file, else from an environment variable; trimmed, never empty.

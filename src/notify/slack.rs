@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::{client, read_json, runtime, secret, NotifyError, SlackArgs, What};
+use super::{artifact, client, runtime, secret, NotifyError, SlackArgs, What};
 use crate::health::HealthReport;
+use crate::inputs;
 use crate::pipeline::layout;
 use crate::retro::Retrospective;
 use crate::text::{one_line, truncate};
@@ -16,7 +17,7 @@ pub(super) fn run(a: SlackArgs) -> Result<(), NotifyError> {
     let payload = match a.what {
         What::Retro => {
             let path = a.data_dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-            retro_payload(&read_json(&path, "retrospective")?)
+            retro_payload(&artifact(inputs::read_retro(&path))?)
         }
         What::Health => {
             let day = a.day_number.ok_or_else(|| {
@@ -30,7 +31,7 @@ pub(super) fn run(a: SlackArgs) -> Result<(), NotifyError> {
             let dir = a.data_dir.join(layout::HEALTH_DIR);
             let path = layout::find_day(&dir, day, "HEALTH.json")
                 .unwrap_or_else(|| dir.join(layout::day_health(day)));
-            health_payload(&read_json(&path, "health report")?)
+            health_payload(&artifact(inputs::read_health(&path))?)
         }
     };
     if a.dry_run {

@@ -3,9 +3,10 @@
 //! exporter and the artifacts cannot disagree; the watch's own state (stage
 //! successes and failures) comes from the scheduler.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -15,6 +16,7 @@ use prometheus_client::registry::Registry;
 
 use crate::drift::StabilitySummary;
 use crate::health::HealthReport;
+use crate::inputs;
 use crate::model::{Kpi, OVERALL};
 use crate::pipeline::layout;
 use crate::retro::Retrospective;
@@ -56,8 +58,43 @@ impl Out {
     }
 }
 
-fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    crate::io::read_json(path, "artifact").ok()
+/// An artifact through its stage's checked reader. A missing file is no
+/// news (its stage has not run yet); a file the reader refuses is left out
+/// of the metrics rather than exported as if valid, counted in
+/// `tars_artifact_errors{file}` on every scrape while it stays broken, and
+/// said on stderr (the watch's log) once per distinct error: a scrape every
+/// 15 s would flood the log.
+fn read<T>(
+    o: &mut Out,
+    dir: &Path,
+    rel: &Path,
+    reader: fn(&Path) -> crate::error::Result<T>,
+) -> Option<T> {
+    let path = dir.join(rel);
+    if !path.exists() {
+        return None;
+    }
+    match reader(&path) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let msg = e.to_string();
+            static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+            let first = WARNED
+                .lock()
+                .map_or(true, |mut seen| seen.insert(msg.clone()));
+            if first {
+                eprintln!("tars watch: /metrics leaves out {msg}");
+            }
+            let file = rel.to_string_lossy();
+            o.gauge(
+                "tars_artifact_errors",
+                "1 for each artifact file present but refused by its reader (left out of these metrics)",
+                &[("file", &file)],
+                1.0,
+            );
+            None
+        }
+    }
 }
 
 /// The text exposition of everything the data directory says.
@@ -124,8 +161,8 @@ fn slo_kpis(o: &mut Out, names: [&'static str; 3], summary: &crate::baseline::Wi
 }
 
 fn baseline(o: &mut Out, dir: &Path) {
-    let path = dir.join(layout::GA_DIR).join(layout::GA_FILE);
-    if let Some(ga) = read::<crate::baseline::GaKpiSummary>(&path) {
+    let rel = Path::new(layout::GA_DIR).join(layout::GA_FILE);
+    if let Some(ga) = read(o, dir, &rel, inputs::read_baseline) {
         slo_kpis(
             o,
             [
@@ -144,9 +181,8 @@ fn days(o: &mut Out, dir: &Path) -> Vec<StabilitySummary> {
     let mut latest: Option<HealthReport> = None;
     for day in 1..=7u32 {
         let d = day.to_string();
-        if let Some(h) =
-            read::<HealthReport>(&dir.join(layout::HEALTH_DIR).join(layout::day_health(day)))
-        {
+        let rel = Path::new(layout::HEALTH_DIR).join(layout::day_health(day));
+        if let Some(h) = read(o, dir, &rel, inputs::read_health) {
             o.gauge(
                 "tars_day_health_score",
                 "Health score of each finished day, 0-100",
@@ -161,10 +197,8 @@ fn days(o: &mut Out, dir: &Path) -> Vec<StabilitySummary> {
             );
             latest = Some(h);
         }
-        if let Some(s) = read::<StabilitySummary>(
-            &dir.join(layout::STABILITY_DIR)
-                .join(layout::day_summary(day)),
-        ) {
+        let rel = Path::new(layout::STABILITY_DIR).join(layout::day_summary(day));
+        if let Some(s) = read(o, dir, &rel, inputs::read_day) {
             summaries.push(s);
         }
     }
@@ -238,8 +272,8 @@ fn budget(o: &mut Out, days: &[StabilitySummary]) {
 }
 
 fn week(o: &mut Out, dir: &Path) {
-    let path = dir.join(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
-    let Some(r) = read::<Retrospective>(&path) else {
+    let rel: PathBuf = Path::new(layout::OUTPUT_DIR).join(layout::RETRO_JSON);
+    let Some(r): Option<Retrospective> = read(o, dir, &rel, inputs::read_retro) else {
         return;
     };
     let verdict = crate::model::serde_name(&r.executive_summary.verdict);

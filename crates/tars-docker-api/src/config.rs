@@ -80,11 +80,18 @@ impl Config {
             ("--request-timeout", args.request_timeout),
             ("--engine-timeout", args.engine_timeout),
             ("--stats-timeout", args.stats_timeout),
-            ("header read timeout", args.header_read_timeout),
+            ("--header-read-timeout", args.header_read_timeout),
+            ("--idle-timeout", args.idle_timeout),
         ] {
             if value.is_zero() {
                 return Err(DockerApiError::InvalidConfig(format!(
                     "{name} must be greater than zero"
+                )));
+            }
+            if value > MAX_TIMEOUT {
+                return Err(DockerApiError::InvalidConfig(format!(
+                    "{name} must be at most 24h (got {})",
+                    humane(value)
                 )));
             }
         }
@@ -92,8 +99,9 @@ impl Config {
         // deadline must not cut it before the request deadline does.
         if args.idle_timeout <= args.request_timeout {
             return Err(DockerApiError::InvalidConfig(format!(
-                "the idle timeout ({:?}) must exceed --request-timeout ({:?})",
-                args.idle_timeout, args.request_timeout
+                "--idle-timeout ({}) must exceed --request-timeout ({})",
+                humane(args.idle_timeout),
+                humane(args.request_timeout)
             )));
         }
         Ok(Self {
@@ -109,9 +117,21 @@ impl Config {
             conn: crate::ConnLimits {
                 header_read_timeout: args.header_read_timeout,
                 idle_timeout: args.idle_timeout,
-                max_connections: positive(args.max_connections, "max connections")?,
+                max_connections: positive(args.max_connections, "--max-connections")?,
             },
         })
+    }
+}
+
+/// Longer than any deadline a person means: a day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// A duration as the flags take it (`90s`, `1.5s`).
+fn humane(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:?}", d)
     }
 }
 
@@ -258,13 +278,40 @@ mod tests {
             Config::from_args_with_env_token(&args, None),
             Err(DockerApiError::InvalidListen { .. })
         ));
-        let args = ProxySettings {
-            stats_timeout: Duration::ZERO,
-            ..ProxySettings::default()
+        let refused = |args: ProxySettings| match Config::from_args_with_env_token(&args, None) {
+            Err(DockerApiError::InvalidConfig(msg)) => msg,
+            other => panic!("accepted: {other:?}"),
         };
-        assert!(matches!(
-            Config::from_args_with_env_token(&args, None),
-            Err(DockerApiError::InvalidConfig(_))
-        ));
+        let d = ProxySettings::default;
+        refused(ProxySettings {
+            stats_timeout: Duration::ZERO,
+            ..d()
+        });
+        let msg = refused(ProxySettings {
+            idle_timeout: Duration::ZERO,
+            ..d()
+        });
+        assert_eq!(msg, "--idle-timeout must be greater than zero");
+        let msg = refused(ProxySettings {
+            header_read_timeout: Duration::from_secs(200 * 3600),
+            ..d()
+        });
+        assert_eq!(
+            msg,
+            "--header-read-timeout must be at most 24h (got 720000s)"
+        );
+        let msg = refused(ProxySettings {
+            idle_timeout: Duration::from_secs(10),
+            ..d()
+        });
+        assert_eq!(
+            msg,
+            "--idle-timeout (10s) must exceed --request-timeout (15s)"
+        );
+        let msg = refused(ProxySettings {
+            max_connections: 0,
+            ..d()
+        });
+        assert_eq!(msg, "--max-connections must be at least 1");
     }
 }

@@ -12,6 +12,7 @@
 //! other crate of tars.
 
 mod config;
+mod conns;
 mod engine;
 mod error;
 mod metrics;
@@ -64,7 +65,8 @@ pub struct ProxySettings {
     /// A connection with no byte moving either way this long is closed; must
     /// exceed `request_timeout`.
     pub idle_timeout: Duration,
-    /// Connections served at once; beyond them only `/health` is answered.
+    /// Connections served at once; beyond them only `/health` and `/metrics`
+    /// are answered.
     pub max_connections: u32,
     /// Access log format on stderr.
     pub log_format: LogFormat,
@@ -167,19 +169,21 @@ pub fn run(args: ProxySettings) -> Result<(), DockerApiError> {
         .build()
         .map_err(DockerApiError::Runtime)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| DockerApiError::Bind {
-                addr: config.listen,
-                source,
-            })?;
+        let bind_error = |source| DockerApiError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = bind(config.listen).map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
         // Only now: a run that fails on its flags should leave the embedding
         // program's logging alone.
         init_logging(args.log_format);
+        let fd_limit = conns::raise_fd_limit();
         let state = AppState::new(&config);
         let shutdown = shutdown_signal()?;
         tracing::info!(
-            listen = %config.listen,
+            listen = %local,
+            fd_limit = ?fd_limit,
             docker_host = %config.docker_socket.display(),
             token = config.token.is_some(),
             "tars docker-api listening"
@@ -191,6 +195,24 @@ pub fn run(args: ProxySettings) -> Result<(), DockerApiError> {
         }
         serve(listener, state, shutdown).await
     })
+}
+
+/// Pending connections the kernel may queue before `accept` (capped by
+/// `net.core.somaxconn`): a burst of connections past the default 1,024
+/// would otherwise see SYNs dropped, and a probe among them wait a second
+/// for its retransmission.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restart must not wait out TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Said loudly at start when the container list is open to the network: bound

@@ -78,6 +78,22 @@ pub struct EngineOpLabels {
     pub operation: EngineOp,
 }
 
+/// Which pool a connection sits in.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum SlotLabel {
+    /// Within `--max-connections`: served normally.
+    served,
+    /// Beyond it: one request, `/health` only.
+    shed,
+}
+
+/// Labels of the open-connections gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnLabels {
+    pub slot: SlotLabel,
+}
+
 fn latency_histogram() -> Histogram {
     // 1 ms .. ~33 s: stats calls sit around 1-2 s because the engine samples
     // twice, so the upper buckets matter as much as the lower ones.
@@ -93,6 +109,8 @@ pub struct Metrics {
     pub engine_calls: Family<EngineLabels, Counter>,
     pub engine_duration: Family<EngineOpLabels, Histogram>,
     pub aggregate_missing: Counter,
+    pub connections: Family<ConnLabels, Gauge>,
+    pub connections_evicted: Counter,
 }
 
 impl Metrics {
@@ -109,6 +127,8 @@ impl Metrics {
             latency_histogram as fn() -> Histogram,
         );
         let aggregate_missing = Counter::default();
+        let connections = Family::<ConnLabels, Gauge>::default();
+        let connections_evicted = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests served, by method, route template and status",
@@ -139,6 +159,16 @@ impl Metrics {
             "Containers left out of /api/stats/aggregate (timeout, vanished, stopped)",
             aggregate_missing.clone(),
         );
+        registry.register(
+            "connections",
+            "Client connections open, served or shed (beyond --max-connections)",
+            connections.clone(),
+        );
+        registry.register(
+            "connections_evicted",
+            "Shed connections closed early to make room for a newer one",
+            connections_evicted.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -147,6 +177,8 @@ impl Metrics {
             engine_calls,
             engine_duration,
             aggregate_missing,
+            connections,
+            connections_evicted,
         }
     }
 

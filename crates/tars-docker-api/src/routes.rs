@@ -33,6 +33,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub stats_timeout: Duration,
     pub max_concurrency: usize,
+    /// Engine calls in flight at most (each holds a descriptor).
+    pub max_engine_calls: usize,
 }
 
 /// Shared state: cheap to clone, everything behind an `Arc`.
@@ -66,6 +68,7 @@ impl AppState {
                 request_timeout: config.request_timeout,
                 stats_timeout: config.stats_timeout,
                 max_concurrency: config.max_concurrency,
+                max_engine_calls: config.max_engine_calls,
             }),
             conn_limits: config.conn,
         }
@@ -131,7 +134,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,

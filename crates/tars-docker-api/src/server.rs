@@ -1,6 +1,6 @@
 //! The accept loop: HTTP/1.1 connections with a header-read deadline, an idle
 //! deadline and a connection limit whose overflow is shed but still answers
-//! `/health`.
+//! `/health` (sizes and the shed pool: [`super::conns`]).
 //!
 //! Why not `axum::serve`: it has no header-read deadline and no connection
 //! limit, so a client opening idle connections holds memory and file
@@ -21,11 +21,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
+use super::conns::{self, Capacity, ShedPool};
 use super::error::AppError;
-use super::routes::{app, health, AppState};
+use super::metrics::{ConnLabels, Metrics, SlotLabel};
+use super::routes::{app, health, metrics, AppState};
 use super::DockerApiError;
 
 /// Connection limits of the listener.
@@ -37,16 +39,14 @@ pub struct ConnLimits {
     /// A connection on which no byte moves either way for this long is closed
     /// (a client that stops reading its answer, say).
     pub idle_timeout: Duration,
-    /// Connections served normally; beyond them connections are shed.
+    /// Connections served normally; beyond them connections are shed (one
+    /// request, `/health` only), the oldest shed one closed when a newcomer
+    /// finds the shed pool full.
     pub max_connections: usize,
 }
 
 /// Header deadline of a shed connection: it gets one quick request.
 const SHED_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Shed connections held at once, per normal slot: past this, new
-/// connections are closed unanswered. Each lives at most about a second.
-const SHED_PER_SLOT: usize = 4;
 
 /// Pause after a failed accept (out of file descriptors): the error would
 /// repeat at once and spin the loop.
@@ -64,12 +64,28 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let limits = state.conn_limits;
+    let capacity = Capacity::new(
+        limits.max_connections,
+        conns::fd_limit(),
+        state.limits.max_engine_calls,
+    );
+    if capacity.served < limits.max_connections {
+        tracing::warn!(
+            asked = limits.max_connections,
+            served = capacity.served,
+            "Connection limit lowered to fit the open-files limit (ulimit -n)"
+        );
+    }
+    tracing::info!(
+        served = capacity.served,
+        shed = capacity.shed,
+        "Connection limits"
+    );
+    let metrics = state.metrics.clone();
     let normal = app(state.clone());
     let shed = shed_app(state);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let shed_slots = Arc::new(Semaphore::new(
-        limits.max_connections.saturating_mul(SHED_PER_SLOT).max(64),
-    ));
+    let slots = Arc::new(Semaphore::new(capacity.served));
+    let mut shed_pool = ShedPool::new(capacity.shed);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -84,15 +100,22 @@ where
             },
             () = &mut shutdown => break,
         };
-        let (router, header_timeout, permit) = if let Ok(p) = slots.clone().try_acquire_owned() {
-            (normal.clone(), limits.header_read_timeout, p)
-        } else if let Ok(p) = shed_slots.clone().try_acquire_owned() {
-            (shed.clone(), SHED_HEADER_TIMEOUT, p)
+        let permit = slots.clone().try_acquire_owned().ok();
+        let shedding = permit.is_none();
+        if shedding {
+            let closed = shed_pool.make_room();
+            metrics.connections_evicted.inc_by(closed as u64);
+        }
+        let (router, header_timeout, slot) = if shedding {
+            (shed.clone(), SHED_HEADER_TIMEOUT, SlotLabel::shed)
         } else {
-            drop(stream);
-            continue;
+            (
+                normal.clone(),
+                limits.header_read_timeout,
+                SlotLabel::served,
+            )
         };
-        let shedding = header_timeout == SHED_HEADER_TIMEOUT;
+        let open = Open::new(&metrics, slot, permit);
         let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -100,22 +123,54 @@ where
             .keep_alive(!shedding)
             .serve_connection(io, TowerToHyperService::new(router));
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             // Errors here are the client's (reset, deadline): nothing to do.
             let _ = conn.await;
-            drop(permit);
+            drop(open);
         });
+        if shedding {
+            shed_pool.push(task.abort_handle());
+        }
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
 }
 
+/// A connection counted open: its slot back and the gauge down when the
+/// task ends, also when it is aborted to make room.
+struct Open {
+    gauge: prometheus_client::metrics::gauge::Gauge,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Open {
+    fn new(metrics: &Metrics, slot: SlotLabel, permit: Option<OwnedSemaphorePermit>) -> Self {
+        let gauge = metrics
+            .connections
+            .get_or_create(&ConnLabels { slot })
+            .clone();
+        gauge.inc();
+        Self {
+            gauge,
+            _permit: permit,
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
 /// What a connection beyond the limit may do: ask for `/health` (the
-/// orchestrator must still see the proxy alive), nothing else.
+/// orchestrator must still see the proxy alive) or `/metrics` (an overload
+/// is when its graphs are wanted), nothing else.
 fn shed_app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .fallback(|| async { AppError::Overloaded })
         .with_state(state)
 }

@@ -59,6 +59,9 @@ pub struct Server {
     child: Child,
     log: PathBuf,
     pub dir: tempfile::TempDir,
+    /// How it was started, to start it again: arguments and readiness path.
+    args: Vec<String>,
+    ready_path: &'static str,
 }
 
 impl Drop for Server {
@@ -71,6 +74,26 @@ impl Drop for Server {
 impl Server {
     pub fn log_tail(&self) -> String {
         log_tail(&self.log)
+    }
+
+    /// Kills the server with SIGKILL, as a crash or an OOM kill would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same address and data after
+    /// [`Server::kill`], and waits until it is ready.
+    pub fn restart(&mut self) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let (mut child, log) = spawn(
+            self.name,
+            Command::new(self.name).args(&self.args),
+            self.dir.path(),
+        );
+        wait_ready(self.name, &mut child, &log, &addr, self.ready_path);
+        self.child = child;
+        self.log = log;
     }
 }
 
@@ -221,14 +244,16 @@ pub fn start_prometheus_with(sim: &Simulator, target: Option<&str>) -> Server {
     std::fs::write(&config, format!("global:\n  scrape_interval: 1m\n{scrape}")).expect("config");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
+    let args = vec![
+        format!("--config.file={}", config.display()),
+        format!("--storage.tsdb.path={}", data.display()),
+        "--storage.tsdb.retention.time=100y".to_string(),
+        format!("--web.listen-address={addr}"),
+        "--log.level=warn".to_string(),
+    ];
     let (mut child, log) = spawn(
         "prometheus",
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg("--storage.tsdb.retention.time=100y")
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn"),
+        Command::new("prometheus").args(&args),
         dir.path(),
     );
     wait_ready("prometheus", &mut child, &log, &addr, "/-/ready");
@@ -238,6 +263,8 @@ pub fn start_prometheus_with(sim: &Simulator, target: Option<&str>) -> Server {
         child,
         log,
         dir,
+        args,
+        ready_path: "/-/ready",
     }
 }
 
@@ -247,16 +274,15 @@ pub fn start_victoria(sim: &Simulator) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
+    let args = vec![
+        format!("-storageDataPath={}", dir.path().join("data").display()),
+        "-retentionPeriod=100y".to_string(),
+        format!("-httpListenAddr={addr}"),
+        "-loggerLevel=WARN".to_string(),
+    ];
     let (mut child, log) = spawn(
         "victoria-metrics",
-        Command::new("victoria-metrics")
-            .arg(format!(
-                "-storageDataPath={}",
-                dir.path().join("data").display()
-            ))
-            .arg("-retentionPeriod=100y")
-            .arg(format!("-httpListenAddr={addr}"))
-            .arg("-loggerLevel=WARN"),
+        Command::new("victoria-metrics").args(&args),
         dir.path(),
     );
     wait_ready("victoria-metrics", &mut child, &log, &addr, "/health");
@@ -266,6 +292,8 @@ pub fn start_victoria(sim: &Simulator) -> Server {
         child,
         log,
         dir,
+        args,
+        ready_path: "/health",
     };
     import_history(&server, sim, &addr);
     server
