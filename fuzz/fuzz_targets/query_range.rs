@@ -1,12 +1,14 @@
-//! A saved `query_range` answer (`anomaly-detector --input`, `--source file:DIR`).
+//! A saved `query_range` answer (`anomaly-detector --input`, `--source file:DIR`):
+//! the same parse and checks as the file reader, on the bytes in memory.
 #![no_main]
+
+use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 
-mod common;
-use common::file_with;
-
 fuzz_target!(|data: &[u8]| {
-    let p = file_with(data, "answer.json");
-    let _ = tars::prom::read_query_range_file(&p);
+    let r = tars::prom::query_range_from_bytes(data, Path::new("answer.json"), "service");
+    if let Err(e) = r {
+        assert!(!e.to_string().contains('\n'), "not one line: {e}");
+    }
 });

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tars_core::model::Kpi;
 use tars_core::source::{MetricsSource, SourceError};
 
-pub use parse::{read_query_range_file, read_query_range_file_grouped};
+pub use parse::{query_range_from_bytes, read_query_range_file, read_query_range_file_grouped};
 pub use stream::{analyse_query_range_file, Analysed, Analysis};
 
 /// `[prometheus]` section of `tars.toml`.

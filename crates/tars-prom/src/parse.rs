@@ -354,7 +354,24 @@ pub fn read_query_range_file_grouped(
     group_label: &str,
 ) -> Result<Vec<Series>, SourceError> {
     let file = open_answer(path)?;
-    let reader = BufReader::with_capacity(1 << 20, file);
+    query_range_from_reader(BufReader::with_capacity(1 << 20, file), path, group_label)
+}
+
+/// [`read_query_range_file_grouped`] on an answer already in memory (`path`
+/// names it in errors): the same parse and checks, without the file.
+pub fn query_range_from_bytes(
+    bytes: &[u8],
+    path: &Path,
+    group_label: &str,
+) -> Result<Vec<Series>, SourceError> {
+    query_range_from_reader(bytes, path, group_label)
+}
+
+fn query_range_from_reader(
+    reader: impl std::io::Read,
+    path: &Path,
+    group_label: &str,
+) -> Result<Vec<Series>, SourceError> {
     let env: Envelope = serde_json::from_reader(reader)
         .map_err(|e| replay_error(path, format!("not a query_range answer: {e}")))?;
     let data = answer_data(path, env)?;
