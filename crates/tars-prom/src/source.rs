@@ -402,14 +402,43 @@ impl PromSource {
             .collect())
     }
 
-    /// A one-request range of `kpi` read as a stream: each series is put on
-    /// the grid and handed to `visit` as soon as it is parsed, then dropped.
+    /// Each series of a planned range query handed to `visit`: streamed when
+    /// it takes one live request, else (or when the stream cannot name them
+    /// for sure, after a [`Visit::Restart`]) read whole.
+    fn each_series(
+        &self,
+        target: Target,
+        plan: &Plan,
+        window: &Window,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<(), SourceError> {
+        let what = match target {
+            Target::Kpi(k) => format!("KPI {k} series of {} .. {}", window.start, window.end),
+            Target::Restarts => format!("restarts of {} .. {}", window.start, window.end),
+        };
+        // Pieces of one series come in several answers, and a recording or
+        // a replay is read whole anyway: those go the whole-answer way.
+        if plan.chunks.len() == 1 && self.transport.streams() {
+            let visit_ref = &mut *visit;
+            if self.block(&what, || self.visit_async(target, plan, window, visit_ref))? {
+                return Ok(());
+            }
+            visit(Visit::Restart);
+        }
+        for s in self.block(&what, || self.range_async(target, plan, window))? {
+            visit(Visit::Series(s));
+        }
+        Ok(())
+    }
+
+    /// A one-request range read as a stream: each series is put on the grid
+    /// and handed to `visit` as soon as it is parsed, then dropped.
     /// `Ok(false)` when the answer must be read again whole: two of its
     /// series share a name (both are then named by their label sets, which
     /// only the whole answer tells), or serde had to judge the whole body.
     async fn visit_async(
         &self,
-        kpi: Kpi,
+        target: Target,
         plan: &Plan,
         window: &Window,
         visit: &mut (dyn FnMut(Visit) + Send),
@@ -430,7 +459,6 @@ impl PromSource {
         };
         let tap: Tap = Mutex::new(&mut take);
         let params = self.range_params(plan, plan.chunks[0]);
-        let target = Target::Kpi(kpi);
         let answer = self
             .call(
                 target,
@@ -661,49 +689,37 @@ impl MetricsSource for PromSource {
         step_secs: u32,
         visit: &mut (dyn FnMut(Visit) + Send),
     ) -> Result<(), SourceError> {
-        let template = self.cfg.queries.template(kpi);
-        let plan = self.plan(Target::Kpi(kpi), template, window, step_secs, 1)?;
-        // Pieces of one series come in several answers, and a recording or
-        // a replay is read whole anyway: those go the whole-answer way.
-        if plan.chunks.len() == 1 && self.transport.streams() {
-            let what = format!("KPI {kpi} series of {} .. {}", window.start, window.end);
-            let visit_ref = &mut *visit;
-            if self.block(&what, || self.visit_async(kpi, &plan, window, visit_ref))? {
-                return Ok(());
-            }
-            visit(Visit::Restart);
-        }
-        for s in self.kpi_series(kpi, window, step_secs)? {
-            visit(Visit::Series(s));
-        }
-        Ok(())
+        let target = Target::Kpi(kpi);
+        let plan = self.plan(target, self.cfg.queries.template(kpi), window, step_secs, 1)?;
+        self.each_series(target, &plan, window, visit)
     }
 
     fn restart_times(
         &self,
         window: &Window,
     ) -> Result<std::collections::BTreeMap<String, Vec<i64>>, SourceError> {
-        let what = format!("restarts of {} .. {}", window.start, window.end);
-        let template = self.cfg.queries.restarts.clone();
+        let template = &self.cfg.queries.restarts;
         // `changes()` needs two samples in its range: look back two steps,
         // so a restart shows on the one or two steps after it.
-        let plan = self.plan(Target::Restarts, &template, window, 60, 2)?;
-        let series = match self.block(&what, || self.range_async(Target::Restarts, &plan, window)) {
-            Ok(s) => s,
-            Err(SourceError::NoData { .. }) => return Ok(Default::default()),
-            Err(e) => return Err(e),
-        };
+        let plan = self.plan(Target::Restarts, template, window, 60, 2)?;
         let mut out = std::collections::BTreeMap::new();
-        for s in series {
-            let mut times: Vec<i64> = Vec::new();
-            for (t, v) in s.points {
-                // Two steps of look-back see each restart twice: keep the first.
-                if v.is_finite() && v > 0.0 && times.last().is_none_or(|last| t - last > 120) {
-                    times.push(t - 60);
+        let mut visit = |v: Visit| match v {
+            Visit::Series(s) => {
+                let mut times: Vec<i64> = Vec::new();
+                for (t, v) in s.points {
+                    // Two steps of look-back see each restart twice: keep the first.
+                    if v.is_finite() && v > 0.0 && times.last().is_none_or(|last| t - last > 120) {
+                        times.push(t - 60);
+                    }
                 }
+                out.insert(s.service, times);
             }
-            out.insert(s.service, times);
+            Visit::Restart => out.clear(),
+        };
+        match self.each_series(Target::Restarts, &plan, window, &mut visit) {
+            Ok(()) => Ok(out),
+            Err(SourceError::NoData { .. }) => Ok(Default::default()),
+            Err(e) => Err(e),
         }
-        Ok(out)
     }
 }
