@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{MetricsSource, SourceError, WindowKpis};
+use super::{MetricsSource, SourceError, Visit, WindowKpis};
 use crate::model::{Kpi, Series, Window};
 
 /// `inner`, ticking a bar per query.
@@ -61,6 +61,18 @@ impl MetricsSource for WithProgress {
     ) -> Result<Vec<Series>, SourceError> {
         self.step(format!("{kpi} series, {step_secs} s steps"));
         self.inner.kpi_series(kpi, window, step_secs)
+    }
+
+    fn for_each_kpi_series(
+        &self,
+        kpi: Kpi,
+        window: &Window,
+        step_secs: u32,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<(), SourceError> {
+        self.step(format!("{kpi} series, {step_secs} s steps"));
+        self.inner
+            .for_each_kpi_series(kpi, window, step_secs, visit)
     }
 
     fn restart_times(&self, window: &Window) -> Result<BTreeMap<String, Vec<i64>>, SourceError> {

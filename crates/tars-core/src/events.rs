@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::{ArtifactMeta, BadDirection, Kpi, Series, Severity, Window};
-use crate::source::MetricsSource;
+use crate::source::{MetricsSource, Visit};
 use std::collections::BTreeMap;
 use tars_detector::detector::DetectorConfig;
 use tars_detector::incident::{detect_incidents, Incident};
@@ -183,10 +183,32 @@ pub fn detect_window(
     let mut events = Vec::new();
     let (mut n_series, mut n_points) = (0, 0);
     for kpi in Kpi::ALL {
-        let series = source.kpi_series(kpi, window, DETECTION_STEP_SECS)?;
-        n_series += series.len();
-        n_points += series.iter().map(|s| s.points.len()).sum::<usize>();
-        events.extend(detect_series(&series, kpi.name(), kpi.unit(), cfg, ga));
+        // Each series is analysed as the source hands it over and dropped;
+        // the final sort makes the events' order that of the whole answer.
+        let mut found: Vec<AnomalyEvent> = Vec::new();
+        let (mut s, mut p) = (0, 0);
+        let mut visit = |v: Visit| match v {
+            Visit::Series(series) => {
+                s += 1;
+                p += series.points.len();
+                let incidents = detect_incidents(&series.points, cfg);
+                found.extend(series_events(
+                    &series.service,
+                    incidents,
+                    kpi.name(),
+                    kpi.unit(),
+                    ga,
+                ));
+            }
+            Visit::Restart => {
+                found.clear();
+                (s, p) = (0, 0);
+            }
+        };
+        source.for_each_kpi_series(kpi, window, DETECTION_STEP_SECS, &mut visit)?;
+        n_series += s;
+        n_points += p;
+        events.append(&mut found);
     }
     match source.restart_times(window) {
         Ok(restarts) => mark_restarts(&mut events, &restarts),

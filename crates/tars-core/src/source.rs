@@ -49,6 +49,16 @@ pub enum SourceError {
     Config(String),
 }
 
+/// What [`MetricsSource::for_each_kpi_series`] hands its visitor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Visit {
+    Series(Series),
+    /// Forget the series handed over so far in this call: the source could
+    /// not name them for sure while streaming (two series of the answer
+    /// share a name) and starts again from the whole answer.
+    Restart,
+}
+
 /// A place KPIs come from.
 pub trait MetricsSource: Send + Sync {
     /// A short, stable description written into artifacts (`sim:healthy:42`,
@@ -66,6 +76,23 @@ pub trait MetricsSource: Send + Sync {
         window: &Window,
         step_secs: u32,
     ) -> Result<Vec<Series>, SourceError>;
+
+    /// [`kpi_series`](Self::kpi_series) handed over one series at a time, in
+    /// no set order: the same series under the same names, each dropped once
+    /// `visit` returns, so that a source reading its answer as a stream need
+    /// not hold all of it. On an error, what `visit` was given is incomplete.
+    fn for_each_kpi_series(
+        &self,
+        kpi: Kpi,
+        window: &Window,
+        step_secs: u32,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<(), SourceError> {
+        for s in self.kpi_series(kpi, window, step_secs)? {
+            visit(Visit::Series(s));
+        }
+        Ok(())
+    }
 
     /// Unix seconds of each service's process restarts in `window` (to within
     /// a minute or two), or an empty map when the source cannot tell.

@@ -27,36 +27,54 @@ pub(crate) struct Streamed {
     pub envelope: Result<Envelope, String>,
     /// The body's first [`HEAD`] bytes.
     pub head: Vec<u8>,
+    /// The envelope holds series a tap was already given: serde judged the
+    /// whole body after the stream could not take it.
+    pub retaken: bool,
 }
 
-struct Collect {
+/// Takes each series of a streamed answer as soon as it is parsed, in
+/// place of the envelope (a lock so that it can be lent to each attempt of
+/// a request).
+pub(crate) type Tap<'a> = std::sync::Mutex<&'a mut (dyn FnMut(RawSeries) + Send)>;
+
+struct Collect<'a, 't> {
     series: Vec<RawSeries>,
+    tap: Option<&'a Tap<'t>>,
+    seen: usize,
 }
 
-impl Sink for Collect {
+impl Sink for Collect<'_, '_> {
     fn series(&mut self, bytes: Vec<u8>) -> Result<(), String> {
-        let n = self.series.len();
+        let n = self.seen;
         let raw = crate::stream::raw_series(&bytes).map_err(|e| format!("series {n}: {e}"))?;
-        self.series.push(raw);
+        self.seen += 1;
+        match self.tap {
+            Some(tap) => (tap.lock().map_err(|_| "the series tap panicked")?)(raw),
+            None => self.series.push(raw),
+        }
         Ok(())
     }
 }
 
 /// Takes a body chunk by chunk.
-pub(crate) struct Reader {
+pub(crate) struct Reader<'a, 't> {
     scanner: Scanner,
-    sink: Collect,
+    sink: Collect<'a, 't>,
     /// The first error of the scan; later chunks are still counted and kept.
     failed: Option<String>,
     whole: Option<Vec<u8>>,
     head: Vec<u8>,
 }
 
-impl Reader {
-    pub(crate) fn new() -> Reader {
+impl<'a, 't> Reader<'a, 't> {
+    pub(crate) fn new(tap: Option<&'a Tap<'t>>) -> Reader<'a, 't> {
         Reader {
             scanner: Scanner::new(),
-            sink: Collect { series: Vec::new() },
+            sink: Collect {
+                series: Vec::new(),
+                tap,
+                seen: 0,
+            },
             failed: None,
             whole: Some(Vec::new()),
             head: Vec::new(),
@@ -94,12 +112,20 @@ impl Reader {
             Some(e) => Err(e),
             None => assemble(&scanner, sink.series),
         };
-        let envelope = match (streamed, whole) {
-            (Ok(env), _) => Ok(env),
-            (Err(_), Some(w)) => serde_json::from_slice(&w).map_err(|e| e.to_string()),
-            (Err(e), None) => Err(e),
+        let tapped = sink.tap.is_some() && sink.seen > 0;
+        let (envelope, retaken) = match (streamed, whole) {
+            (Ok(env), _) => (Ok(env), false),
+            (Err(_), Some(w)) => (
+                serde_json::from_slice(&w).map_err(|e| e.to_string()),
+                tapped,
+            ),
+            (Err(e), None) => (Err(e), false),
         };
-        Streamed { envelope, head }
+        Streamed {
+            envelope,
+            head,
+            retaken,
+        }
     }
 }
 
@@ -132,7 +158,7 @@ mod tests {
     }
 
     fn chunked(doc: &[u8], size: usize) -> Streamed {
-        let mut r = Reader::new();
+        let mut r = Reader::new(None);
         for c in doc.chunks(size) {
             r.push(c);
         }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::body::{Reader, Streamed};
+use super::body::{Reader, Streamed, Tap};
 use super::{Auth, Connection, PromConfig};
 use tars_core::redact::redact;
 use tars_core::source::SourceError;
@@ -194,6 +194,11 @@ impl Transport {
     }
 
     /// The server a recording was made from (replay only).
+    /// Whether a success is read as a stream: live and not recorded.
+    pub fn streams(&self) -> bool {
+        matches!(self, Transport::Live(live) if live.record.is_none())
+    }
+
     pub fn recorded_from(&self) -> Option<&str> {
         match self {
             Transport::Replay { recorded, .. } => Some(recorded),
@@ -209,9 +214,16 @@ impl Transport {
     }
 
     /// GET `path` (relative to the API root, e.g. `api/v1/query`).
-    pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
+    /// A live success's series go to `tap`, if given, as they are parsed,
+    /// unless the answer is recorded (a recording needs the raw bytes).
+    pub async fn get(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        tap: Option<&Tap<'_>>,
+    ) -> Result<Reply, GetError> {
         match self {
-            Transport::Live(live) => live.get(path, params).await,
+            Transport::Live(live) => live.get(path, params, tap).await,
             Transport::Replay { dir, .. } => {
                 let key = key(path, params);
                 let meta_path = dir.join(format!("{key}.json"));
@@ -244,7 +256,12 @@ impl Transport {
 }
 
 impl Live {
-    async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Reply, GetError> {
+    async fn get(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        tap: Option<&Tap<'_>>,
+    ) -> Result<Reply, GetError> {
         let url = self
             .base
             .join(path)
@@ -252,7 +269,7 @@ impl Live {
         let (outcome, attempt) = tars_http::retry(&self.retry, |backoff| {
             let url = &url;
             async move {
-                let outcome = self.send(url, params).await;
+                let outcome = self.send(url, params, tap).await;
                 let wait = self.retry_wait(&outcome, backoff);
                 (outcome, wait)
             }
@@ -271,7 +288,12 @@ impl Live {
         Ok(reply)
     }
 
-    async fn send(&self, url: &url::Url, params: &[(&str, String)]) -> Result<Answer, Fail> {
+    async fn send(
+        &self,
+        url: &url::Url,
+        params: &[(&str, String)],
+        tap: Option<&Tap<'_>>,
+    ) -> Result<Answer, Fail> {
         let req = self.client.get(url.clone()).query(params);
         let req = match &self.auth {
             Auth::None => req,
@@ -283,7 +305,7 @@ impl Live {
         let retry_after = tars_http::retry_after(resp.headers());
         // A recording needs the raw bytes; an error answer is small.
         let body = if self.record.is_none() && (200..300).contains(&status) {
-            Body::Streamed(read_streamed(resp, self.max_body).await?)
+            Body::Streamed(read_streamed(resp, self.max_body, tap).await?)
         } else {
             Body::Raw(read_limited(resp, self.max_body).await?)
         };
@@ -348,11 +370,15 @@ async fn read_limited(mut resp: reqwest::Response, max: u64) -> Result<Bytes, Fa
 
 /// The body parsed chunk by chunk as it arrives (decompressed by reqwest
 /// when the server gzips it), under the same size bound as [`read_limited`].
-async fn read_streamed(mut resp: reqwest::Response, max: u64) -> Result<Streamed, Fail> {
+async fn read_streamed(
+    mut resp: reqwest::Response,
+    max: u64,
+    tap: Option<&Tap<'_>>,
+) -> Result<Streamed, Fail> {
     if resp.content_length().is_some_and(|n| n > max) {
         return Err(Fail::TooLarge);
     }
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(tap);
     let mut len = 0u64;
     while let Some(chunk) = resp.chunk().await.map_err(Fail::Http)? {
         len += chunk.len() as u64;

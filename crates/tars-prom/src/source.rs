@@ -1,18 +1,19 @@
 //! [`MetricsSource`] over the Prometheus HTTP API: blocking methods on the
 //! outside, concurrent async requests inside.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 
-use super::body::HEAD;
+use super::body::{Tap, HEAD};
 use super::client::{one_line, Body, GetError, Reply, Transport};
 use super::parse::{service_name, to_series, Envelope, RawSeries};
 use super::PromConfig;
 use tars_core::model::{Kpi, Series, Window};
-use tars_core::source::{MetricsSource, SourceError, WindowKpis};
+use tars_core::source::{MetricsSource, SourceError, Visit, WindowKpis};
 
 pub(crate) struct PromSource {
     transport: Transport,
@@ -41,6 +42,43 @@ impl Target {
 struct Answer {
     series: Vec<RawSeries>,
     warnings: Vec<String>,
+    /// A tap was given series that `series` holds again.
+    retaken: bool,
+}
+
+/// The requests of a range query and the step grid its answers fill.
+struct Plan {
+    what: String,
+    query: String,
+    step: i64,
+    first: i64,
+    n: usize,
+    chunks: Vec<(i64, i64)>,
+}
+
+impl Plan {
+    /// One series' points on the grid (missing and non-finite values NaN),
+    /// or `None` when no point is finite.
+    fn row(&self, points: Vec<(i64, f64)>) -> Option<Vec<(i64, f64)>> {
+        let mut row = vec![f64::NAN; self.n];
+        fill_row(&mut row, points, self.first, self.step);
+        row.iter().any(|v| v.is_finite()).then(|| {
+            row.into_iter()
+                .enumerate()
+                .map(|(i, v)| (self.first + i as i64 * self.step, v))
+                .collect()
+        })
+    }
+}
+
+fn fill_row(row: &mut [f64], points: Vec<(i64, f64)>, first: i64, step: i64) {
+    for (t, v) in points {
+        let off = t - first;
+        // Off-grid points would belong to another step's window.
+        if off >= 0 && off % step == 0 && ((off / step) as usize) < row.len() {
+            row[(off / step) as usize] = if v.is_finite() { v } else { f64::NAN };
+        }
+    }
 }
 
 impl PromSource {
@@ -111,10 +149,11 @@ impl PromSource {
         query: &str,
         path: &str,
         params: Vec<(&'static str, String)>,
+        tap: Option<&Tap<'_>>,
     ) -> Result<Answer, SourceError> {
         let server = self.server();
         let what = format!("KPI {} (query `{}`)", target.name(), query);
-        let reply = match self.transport.get(path, &params).await {
+        let reply = match self.transport.get(path, &params, tap).await {
             Ok(r) => r,
             Err(GetError::Request(msg)) => return Err(SourceError::Request { server, what, msg }),
             Err(GetError::Replay { path, msg }) => {
@@ -146,7 +185,8 @@ impl PromSource {
             "timeout",
             format!("{}s", self.cfg.query_timeout_secs.max(1)),
         ));
-        self.call(target, &query, "api/v1/query", params).await
+        self.call(target, &query, "api/v1/query", params, None)
+            .await
     }
 
     async fn window_async(&self, window: &Window) -> Result<WindowKpis, SourceError> {
@@ -247,21 +287,21 @@ impl PromSource {
         window: &Window,
         step_secs: u32,
     ) -> Result<Vec<Series>, SourceError> {
-        let template = self.cfg.queries.template(kpi).to_string();
-        self.range_async(Target::Kpi(kpi), &template, window, step_secs, 1)
-            .await
+        let target = Target::Kpi(kpi);
+        let plan = self.plan(target, self.cfg.queries.template(kpi), window, step_secs, 1)?;
+        self.range_async(target, &plan, window).await
     }
 
-    /// A range query of `template` per service, one point per step; each
-    /// point looks back `range_steps` steps.
-    async fn range_async(
+    /// The requests and grid of a range query of `template` per service,
+    /// one point per step; each point looks back `range_steps` steps.
+    fn plan(
         &self,
         target: Target,
         template: &str,
         window: &Window,
         step_secs: u32,
         range_steps: u64,
-    ) -> Result<Vec<Series>, SourceError> {
+    ) -> Result<Plan, SourceError> {
         let what = match target {
             Target::Kpi(k) => format!("KPI {k}"),
             Target::Restarts => "restarts".to_string(),
@@ -269,7 +309,6 @@ impl PromSource {
         let step = i64::from(step_secs.max(self.cfg.min_step_secs).max(1));
         let first = window.start_secs() + step;
         let last = window.end_secs();
-        let server = self.server();
         let query = self
             .cfg
             .expand(template, true, step as u64 * range_steps.max(1));
@@ -289,19 +328,50 @@ impl PromSource {
             chunks.push((s, e));
             s = e + step;
         }
-        let answers: Vec<Result<Answer, SourceError>> = stream::iter(chunks.iter())
-            .map(|&(s, e)| {
-                let params = vec![
-                    ("query", query.clone()),
-                    ("start", s.to_string()),
-                    ("end", e.to_string()),
-                    ("step", step.to_string()),
-                    (
-                        "timeout",
-                        format!("{}s", self.cfg.query_timeout_secs.max(1)),
-                    ),
-                ];
-                self.call(target, &query, "api/v1/query_range", params)
+        Ok(Plan {
+            what,
+            query,
+            step,
+            first,
+            n,
+            chunks,
+        })
+    }
+
+    fn range_params(&self, plan: &Plan, (s, e): (i64, i64)) -> Vec<(&'static str, String)> {
+        vec![
+            ("query", plan.query.clone()),
+            ("start", s.to_string()),
+            ("end", e.to_string()),
+            ("step", plan.step.to_string()),
+            (
+                "timeout",
+                format!("{}s", self.cfg.query_timeout_secs.max(1)),
+            ),
+        ]
+    }
+
+    fn no_data(&self, plan: &Plan, window: &Window) -> SourceError {
+        SourceError::NoData {
+            server: self.server(),
+            what: format!(
+                "{} in {} .. {} (query `{}`)",
+                plan.what, window.start, window.end, plan.query
+            ),
+        }
+    }
+
+    /// The series of a planned range query, read whole.
+    async fn range_async(
+        &self,
+        target: Target,
+        plan: &Plan,
+        window: &Window,
+    ) -> Result<Vec<Series>, SourceError> {
+        let answers: Vec<Result<Answer, SourceError>> = stream::iter(plan.chunks.iter())
+            .map(|&chunk| {
+                let params = self.range_params(plan, chunk);
+                self.call(target, &plan.query, "api/v1/query_range", params, None)
             })
             .buffered(self.concurrency)
             .collect()
@@ -309,25 +379,15 @@ impl PromSource {
         let mut grid: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for answer in answers {
             for s in to_series(answer?.series, &self.cfg.group_label) {
-                let row = grid.entry(s.service).or_insert_with(|| vec![f64::NAN; n]);
-                for (t, v) in s.points {
-                    let off = t - first;
-                    // Off-grid points would belong to another step's window.
-                    if off >= 0 && off % step == 0 && ((off / step) as usize) < n {
-                        row[(off / step) as usize] = if v.is_finite() { v } else { f64::NAN };
-                    }
-                }
+                let row = grid
+                    .entry(s.service)
+                    .or_insert_with(|| vec![f64::NAN; plan.n]);
+                fill_row(row, s.points, plan.first, plan.step);
             }
         }
         grid.retain(|_, row| row.iter().any(|v| v.is_finite()));
         if grid.is_empty() {
-            return Err(SourceError::NoData {
-                server,
-                what: format!(
-                    "{what} in {} .. {} (query `{query}`)",
-                    window.start, window.end
-                ),
-            });
+            return Err(self.no_data(plan, window));
         }
         Ok(grid
             .into_iter()
@@ -336,10 +396,95 @@ impl PromSource {
                 points: row
                     .into_iter()
                     .enumerate()
-                    .map(|(i, v)| (first + i as i64 * step, v))
+                    .map(|(i, v)| (plan.first + i as i64 * plan.step, v))
                     .collect(),
             })
             .collect())
+    }
+
+    /// Each series of a planned range query handed to `visit`: streamed when
+    /// it takes one live request, else (or when the stream cannot name them
+    /// for sure, after a [`Visit::Restart`]) read whole.
+    fn each_series(
+        &self,
+        target: Target,
+        plan: &Plan,
+        window: &Window,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<(), SourceError> {
+        let what = match target {
+            Target::Kpi(k) => format!("KPI {k} series of {} .. {}", window.start, window.end),
+            Target::Restarts => format!("restarts of {} .. {}", window.start, window.end),
+        };
+        // Pieces of one series come in several answers, and a recording or
+        // a replay is read whole anyway: those go the whole-answer way.
+        if plan.chunks.len() == 1 && self.transport.streams() {
+            let visit_ref = &mut *visit;
+            if self.block(&what, || self.visit_async(target, plan, window, visit_ref))? {
+                return Ok(());
+            }
+            visit(Visit::Restart);
+        }
+        for s in self.block(&what, || self.range_async(target, plan, window))? {
+            visit(Visit::Series(s));
+        }
+        Ok(())
+    }
+
+    /// A one-request range read as a stream: each series is put on the grid
+    /// and handed to `visit` as soon as it is parsed, then dropped.
+    /// `Ok(false)` when the answer must be read again whole: two of its
+    /// series share a name (both are then named by their label sets, which
+    /// only the whole answer tells), or serde had to judge the whole body.
+    async fn visit_async(
+        &self,
+        target: Target,
+        plan: &Plan,
+        window: &Window,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<bool, SourceError> {
+        let group = &self.cfg.group_label;
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let (mut shared, mut rows) = (false, 0usize);
+        let mut take = |raw: RawSeries| {
+            let service = service_name(&raw.metric, group);
+            if shared || !seen.insert(service.clone()) {
+                shared = true;
+                return;
+            }
+            if let Some(points) = plan.row(raw.into_points()) {
+                rows += 1;
+                visit(Visit::Series(Series { service, points }));
+            }
+        };
+        let tap: Tap = Mutex::new(&mut take);
+        let params = self.range_params(plan, plan.chunks[0]);
+        let answer = self
+            .call(
+                target,
+                &plan.query,
+                "api/v1/query_range",
+                params,
+                Some(&tap),
+            )
+            .await?;
+        if answer.retaken {
+            return Ok(false);
+        }
+        // What the stream did not hand over (a scalar's point).
+        let take = tap
+            .into_inner()
+            .map_err(|_| SourceError::Config("the query thread panicked".into()))?;
+        for raw in answer.series {
+            take(raw);
+        }
+        if shared {
+            return Ok(false);
+        }
+        if rows == 0 {
+            return Err(self.no_data(plan, window));
+        }
+        Ok(true)
     }
 
     /// `tars kpi check`.
@@ -419,12 +564,13 @@ impl PromSource {
 /// Turns an HTTP answer into series or one clear error line.
 fn interpret(reply: Reply, server: String, what: String) -> Result<Answer, SourceError> {
     let status = reply.status;
-    let (parsed, head): (Result<Envelope, String>, Vec<u8>) = match reply.body {
+    let (parsed, head, retaken): (Result<Envelope, String>, Vec<u8>, bool) = match reply.body {
         Body::Raw(b) => (
             serde_json::from_slice(&b).map_err(|e| e.to_string()),
             b[..b.len().min(HEAD)].to_vec(),
+            false,
         ),
-        Body::Streamed(s) => (s.envelope, s.head),
+        Body::Streamed(s) => (s.envelope, s.head, s.retaken),
     };
     let snippet = || {
         // Redacted before it is cut, so a cut never splits a secret from the
@@ -479,6 +625,7 @@ fn interpret(reply: Reply, server: String, what: String) -> Result<Answer, Sourc
             Some(d) => Ok(Answer {
                 series: d.result.0,
                 warnings: env.warnings,
+                retaken,
             }),
             None => Err(SourceError::Response {
                 server,
@@ -535,32 +682,44 @@ impl MetricsSource for PromSource {
         self.block(&what, || self.series_async(kpi, window, step_secs))
     }
 
+    fn for_each_kpi_series(
+        &self,
+        kpi: Kpi,
+        window: &Window,
+        step_secs: u32,
+        visit: &mut (dyn FnMut(Visit) + Send),
+    ) -> Result<(), SourceError> {
+        let target = Target::Kpi(kpi);
+        let plan = self.plan(target, self.cfg.queries.template(kpi), window, step_secs, 1)?;
+        self.each_series(target, &plan, window, visit)
+    }
+
     fn restart_times(
         &self,
         window: &Window,
     ) -> Result<std::collections::BTreeMap<String, Vec<i64>>, SourceError> {
-        let what = format!("restarts of {} .. {}", window.start, window.end);
-        let template = self.cfg.queries.restarts.clone();
+        let template = &self.cfg.queries.restarts;
         // `changes()` needs two samples in its range: look back two steps,
         // so a restart shows on the one or two steps after it.
-        let series = match self.block(&what, || {
-            self.range_async(Target::Restarts, &template, window, 60, 2)
-        }) {
-            Ok(s) => s,
-            Err(SourceError::NoData { .. }) => return Ok(Default::default()),
-            Err(e) => return Err(e),
-        };
+        let plan = self.plan(Target::Restarts, template, window, 60, 2)?;
         let mut out = std::collections::BTreeMap::new();
-        for s in series {
-            let mut times: Vec<i64> = Vec::new();
-            for (t, v) in s.points {
-                // Two steps of look-back see each restart twice: keep the first.
-                if v.is_finite() && v > 0.0 && times.last().is_none_or(|last| t - last > 120) {
-                    times.push(t - 60);
+        let mut visit = |v: Visit| match v {
+            Visit::Series(s) => {
+                let mut times: Vec<i64> = Vec::new();
+                for (t, v) in s.points {
+                    // Two steps of look-back see each restart twice: keep the first.
+                    if v.is_finite() && v > 0.0 && times.last().is_none_or(|last| t - last > 120) {
+                        times.push(t - 60);
+                    }
                 }
+                out.insert(s.service, times);
             }
-            out.insert(s.service, times);
+            Visit::Restart => out.clear(),
+        };
+        match self.each_series(Target::Restarts, &plan, window, &mut visit) {
+            Ok(()) => Ok(out),
+            Err(SourceError::NoData { .. }) => Ok(Default::default()),
+            Err(e) => Err(e),
         }
-        Ok(out)
     }
 }
